@@ -1,0 +1,101 @@
+"""Activation functions, each forward beside its derivative.
+
+f(z) is the activation a; df(z, a) is da/dz, elementwise, written from whichever of z or a
+is cheaper. Both write into `out` so the training loop reuses its buffers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+LEAKY_SLOPE = 0.01  # as torch.nn.LeakyReLU's default
+
+
+class Activation:
+    name: str
+    low: float   # the range of a, for encoding targets and scaling heatmaps
+    high: float
+
+    def f(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def df(self, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Sigmoid(Activation):
+    name, low, high = "sigmoid", 0.0, 1.0
+
+    def f(self, z, out):            # a = 1 / (1 + e^-z)
+        np.negative(z, out=out)
+        np.exp(out, out=out)
+        np.add(out, 1.0, out=out)
+        return np.reciprocal(out, out=out)
+
+    def df(self, z, a, out):        # da/dz = a (1 - a)
+        np.subtract(1.0, a, out=out)
+        return np.multiply(out, a, out=out)
+
+
+class Tanh(Activation):
+    name, low, high = "tanh", -1.0, 1.0
+
+    def f(self, z, out):            # a = tanh z
+        return np.tanh(z, out=out)
+
+    def df(self, z, a, out):        # da/dz = 1 - a²
+        np.multiply(a, a, out=out)
+        return np.subtract(1.0, out, out=out)
+
+
+class ReLU(Activation):
+    name, low, high = "relu", 0.0, np.inf
+
+    def f(self, z, out):            # a = max(z, 0)
+        return np.maximum(z, 0.0, out=out)
+
+    def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0 (0 at z = 0, as torch)
+        return np.greater(z, 0.0, out=out)
+
+
+class LeakyReLU(Activation):
+    name, low, high = "leaky_relu", -np.inf, np.inf
+
+    def f(self, z, out):            # a = z if z > 0 else 0.01 z
+        np.multiply(z, LEAKY_SLOPE, out=out)
+        return np.maximum(z, out, out=out)
+
+    def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0.01
+        np.greater(z, 0.0, out=out)
+        np.multiply(out, 1.0 - LEAKY_SLOPE, out=out)
+        return np.add(out, LEAKY_SLOPE, out=out)
+
+
+class Linear(Activation):
+    name, low, high = "linear", -np.inf, np.inf
+
+    def f(self, z, out):            # a = z
+        np.copyto(out, z)
+        return out
+
+    def df(self, z, a, out):        # da/dz = 1
+        out.fill(1.0)
+        return out
+
+
+class Softmax(Activation):
+    """Output layer only, always with cross-entropy: the loss supplies dL/dz directly."""
+
+    name, low, high = "softmax", 0.0, 1.0
+
+    def f(self, z, out):            # a_k = e^(z_k - max z) / Σ_j e^(z_j - max z), per sample
+        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        return np.divide(out, np.add.reduce(out, axis=1, keepdims=True), out=out)
+
+    def df(self, z, a, out):
+        raise TypeError("softmax's Jacobian is not elementwise; cross-entropy gives dL/dz directly")
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act for act in (Sigmoid(), Tanh(), ReLU(), LeakyReLU(), Linear(), Softmax())
+}

@@ -1,0 +1,595 @@
+"""A training session: a state machine over the four phases of one iteration.
+
+    forward → loss → backward → update, then again (step 5, iterate: mini-batches walk a
+    seeded shuffle of the training set; an epoch is one pass).
+
+Each phase is its own call and returns exactly what it computed. `train` runs the same
+phase code at full speed without building traces. The state at the start of every kept
+iteration is saved, so `rewind` restores it exactly and re-stepping is bit-identical.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import trace as t
+from .config import Config, Limits, check_int
+from .datasets import Dataset, custom_dataset, make_dataset
+from .errors import ConfigError, DivergedError, PhaseOrderError, RewindError
+from .gradcheck import gradient_check
+from .history import Log, SnapshotRing
+from .losses import LOSSES
+from .network import Buffers, Network
+from .optimizers import Adam, make_optimizer
+from .regularization import Regularizer
+
+PHASES = ("forward", "loss", "backward", "update")
+NEXT_PHASE = {None: "forward", "forward": "loss", "loss": "backward", "backward": "update"}
+MAX_LOG_ROWS = 100_000
+# A network bigger than this is snapshotted every k-th iteration, k ≈ its size / this, and
+# rewinding replays the few iterations in between: copying ~1 MB every iteration would
+# cost more than the iteration itself, and replay is exact because training is deterministic.
+SNAPSHOT_EVERY_BYTES = 64 * 2**10
+
+
+def load_dataset(config: Config, limits: Limits = Limits()) -> Dataset:
+    """The data set a config names, built from its seed (custom rows are checked here)."""
+    d = config.data
+    if d.name == "custom":
+        if d.X is None or d.y is None:
+            raise ConfigError("data.X", "and data.y must both be given for custom data")
+        return custom_dataset(d.X, d.y, test_fraction=d.test_fraction, seed=d.seed,
+                              classification=config.loss in ("bce", "cross_entropy"),
+                              max_rows=limits.max_rows, max_columns=limits.max_inputs)
+    if d.X is not None or d.y is not None:
+        raise ConfigError("data.X", 'is only for data.name "custom"')
+    return make_dataset(d.name, samples=d.samples, noise=d.noise,
+                        test_fraction=d.test_fraction, seed=d.seed)
+
+
+class Session:
+    def __init__(self, config: Config, limits: Limits = Limits(), dataset: Dataset | None = None):
+        config.check(limits)
+        self.config, self.limits = config, limits
+        self.dataset = dataset if dataset is not None else load_dataset(config, limits)
+        self.network = net = Network(config.network)
+        self._check_data_fits()
+        self.targets_train = self._encode_targets(self.dataset.y_train)   # (n_train, K)
+        self.targets_test = self._encode_targets(self.dataset.y_test)     # (n_test, K)
+
+        self.rng = np.random.default_rng(config.seed)
+        net.initialise(config.network, self.rng)
+        self.loss_fn = LOSSES[config.loss]
+        self.optimizer = make_optimizer(config.optimizer, net.n_params)
+        self.regularizer = Regularizer(config.regularization.kind,
+                                       config.regularization.rate, net.weight_mask)
+        # flat gradients, laid out like net.params; grad_W[l] etc. are views
+        self.grads = np.zeros(net.n_params)          # of the data loss
+        self.reg_grads = np.zeros(net.n_params)      # of the regularization loss
+        self.total_grads = np.zeros(net.n_params) if self.regularizer.active else self.grads
+        self.step = np.zeros(net.n_params)           # what the last update added
+        self.grad_W, self.grad_b = net.views(self.grads)
+        self._layer_slices = net.layer_slices()
+        self._zeros = np.zeros(net.n_params)         # dot with it is NaN iff a value is not finite
+        self._layer_starts = np.array(net.starts[:-1])
+
+        n_train, B = len(self.dataset.X_train), config.batch_size
+        self.batches_per_epoch = math.ceil(n_train / B)
+        self._buffers = {n: Buffers(net.layers, n) for n in {B, n_train - B * (self.batches_per_epoch - 1)}}
+
+        self.iteration = 0          # completed iterations (updates applied)
+        self.epoch = 0              # completed epochs
+        self.batch_pos = 0          # batches done in this epoch
+        self.phase: str | None = None
+        self.status = "ok"
+        self.divergence: dict | None = None
+        self.has_gradients = False
+        self._batch_loss = self._reg_loss = 0.0
+        self._buf: Buffers = self._buffers[min(B, n_train)]   # buffers of the trace iteration
+        self._trace_iteration = 0
+        self._trace_phases = 0      # phases of the trace iteration whose numbers are in the buffers
+        self._metrics_cache: tuple[int, t.Metrics] | None = None
+        self._version = 0           # bumped whenever the parameters change
+
+        self._epochs: dict[int, tuple[np.ndarray, dict]] = {}   # epoch → (shuffle order, RNG state)
+        self._start_epoch()
+        snapshot_bytes = 8 * (net.n_params + self.optimizer.flat_state.size) + 32
+        self.snapshot_every = math.ceil(snapshot_bytes / SNAPSHOT_EVERY_BYTES)
+        capacity = 1 + min(math.ceil(limits.max_history / self.snapshot_every),
+                           limits.max_history_bytes // snapshot_bytes)
+        self._ring = SnapshotRing(net.n_params, self.optimizer.flat_state.size, capacity)
+        self._save_snapshot()
+        self._log = Log(2 + net.n_layers, MAX_LOG_ROWS)       # iteration, batch loss, grad norms
+        self._evals = Log(6, MAX_LOG_ROWS)                     # iteration, epoch, 4 metrics
+
+    # ---- state -------------------------------------------------------------------
+
+    @property
+    def next_phase(self) -> str:
+        return NEXT_PHASE.get(self.phase, "forward")
+
+    @property
+    def task(self) -> str:
+        return self.dataset.task
+
+    @property
+    def max_rewind(self) -> int:
+        """How many iterations back `rewind` can go."""
+        return self.iteration - self._ring.oldest
+
+    # ---- the four phases, one call each --------------------------------------------
+
+    def forward(self) -> t.ForwardResult:
+        """Step 1, forward: take the next mini-batch; z and a for every layer."""
+        self._begin("forward")
+        with np.errstate(all="ignore"):
+            self._run_forward()
+        self._after_phase("forward")
+        return self._forward_result()
+
+    def loss(self) -> t.LossResult:
+        """Step 2, loss: batch loss, per-sample losses, regularization loss and ∂loss/∂ŷ."""
+        self._begin("loss")
+        with np.errstate(all="ignore"):
+            self._run_loss()
+        self._after_phase("loss")
+        return self._loss_result()
+
+    def backward(self) -> t.BackwardResult:
+        """Step 3, backward: delta per layer, from the output back; ∂loss/∂W and ∂loss/∂b."""
+        self._begin("backward")
+        with np.errstate(all="ignore"):
+            self._run_backward()
+        self._after_phase("backward")
+        return self._backward_result()
+
+    def update(self) -> t.UpdateResult:
+        """Step 4, update: the optimizer adds its step to every weight and bias."""
+        self._begin("update")
+        with np.errstate(all="ignore"):
+            self._run_update()
+        self._after_phase("update")
+        result = self._update_result()
+        if self.status == "ok":
+            self._finish_iteration()
+        return result
+
+    def run_phase(self, phase: str):
+        """Run one phase by name."""
+        if phase not in PHASES:
+            raise ConfigError("phase", f"must be one of {', '.join(PHASES)}")
+        return getattr(self, phase)()
+
+    # ---- step 5, iterate: whole iterations at full speed -----------------------------
+
+    def train(self, iterations: int | None = None, epochs: int | None = None) -> t.TrainResult:
+        """Iterate: finish the iteration in progress, then run whole ones until `iterations`
+        updates have been applied or `epochs` epoch boundaries crossed, or a NaN/inf appears."""
+        if (iterations is None) == (epochs is None):
+            raise ConfigError("iterations", "or epochs: give exactly one")
+        if iterations is not None:
+            check_int("iterations", iterations, 1, 10**9)
+        else:
+            check_int("epochs", epochs, 1, 10**7)
+        self._refuse_if_diverged()
+        target_epoch = self.epoch + epochs if epochs is not None else None
+        run = 0
+        with np.errstate(all="ignore"):
+            while (run < iterations) if iterations is not None else (self.epoch < target_epoch):
+                if not self._train_one():
+                    return t.TrainResult(run, "diverged")
+                run += 1
+        return t.TrainResult(run, None)
+
+    def _train_one(self) -> bool:
+        """Run the rest of one iteration without traces; False if it diverged."""
+        start = PHASES.index(self.next_phase)
+        if start == 0:
+            self._run_forward()
+            self._trace_phases = 1
+        if start <= 1:
+            self._run_loss()
+            self._trace_phases = 2
+            if not math.isfinite(self._batch_loss + self._reg_loss):
+                return self._diverge_at("loss")
+        if start <= 2:
+            self._run_backward()
+            self._trace_phases = 3
+        self._run_update()
+        self._trace_phases = 4
+        # a NaN or inf in z, a, delta or the gradient always reaches the parameters
+        if not math.isfinite(np.dot(self.network.params, self._zeros)):
+            return self._diverge_at("update")
+        self._finish_iteration()
+        return True
+
+    # ---- the computations behind each phase (shared by stepping and training) ------
+
+    def current_batch(self) -> np.ndarray:
+        """Training-set indices of the iteration in progress, or of the next one."""
+        if self.phase is not None:
+            return self._buf.batch.copy()
+        pos, B = self.batch_pos, self.config.batch_size
+        return self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
+
+    def _run_forward(self) -> None:
+        pos, B = self.batch_pos, self.config.batch_size
+        batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
+        buf = self._buf = self._buffers[len(batch)]
+        buf.batch = batch   # a view of the epoch's order, which never changes
+        self.dataset.X_train.take(batch, axis=0, out=buf.a[0])
+        self.targets_train.take(batch, axis=0, out=buf.targets)
+        self.network.forward(buf)
+        self._trace_iteration = self.iteration
+        self.phase = "forward"
+
+    def _run_loss(self) -> None:
+        buf, L = self._buf, self.network.n_layers
+        self.loss_fn.sample_losses(buf.a[L], buf.z[L], buf.targets, out=buf.sample_losses)
+        self._batch_loss = float(np.add.reduce(buf.sample_losses)) / buf.n_samples
+        self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
+                          if self.regularizer.active else 0.0)
+        self.loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
+        self.phase = "loss"
+
+    def _run_backward(self) -> None:
+        net, buf = self.network, self._buf
+        net.output_delta(buf, self.loss_fn)
+        for l in reversed(range(net.n_layers)):
+            net.backward_layer(buf, l, self.grad_W, self.grad_b)
+        if self.regularizer.active:
+            np.add(self.grads, self.reg_grads, out=self.total_grads)
+        self.has_gradients = True
+        self.phase = "backward"
+
+    def _run_update(self) -> None:
+        self.optimizer.step(self.total_grads, out=self.step)
+        np.add(self.network.params, self.step, out=self.network.params)
+        self._version += 1
+        self.phase = "update"
+
+    def _finish_iteration(self) -> None:
+        """Log the iteration, advance the batch (and epoch), save the new starting state."""
+        row = self._log.append()
+        row[0] = self.iteration + 1
+        row[1] = self._batch_loss
+        np.sqrt(np.add.reduceat(np.square(self.grads), self._layer_starts), out=row[2:])
+        self.iteration += 1
+        self.phase = None
+        self.batch_pos += 1
+        if self.batch_pos == self.batches_per_epoch:
+            self.epoch += 1
+            self.batch_pos = 0
+            self._start_epoch()
+        if self.iteration % self.snapshot_every == 0:
+            self._save_snapshot()
+        if self.iteration % self.config.eval_every == 0:
+            self._record_evaluation()
+
+    def _start_epoch(self) -> None:
+        """Draw the epoch's shuffle order; keep it with the RNG state for rewind."""
+        order = self.rng.permutation(len(self.dataset.X_train))
+        self._epochs[self.epoch] = (order, self.rng.bit_generator.state)
+        if self.epoch > 0:   # forget the epochs that no kept snapshot needs
+            oldest_epoch = self._ring.meta[self._ring.oldest_slot, 1]
+            while next(iter(self._epochs)) < oldest_epoch:   # keys rise in insertion order
+                del self._epochs[next(iter(self._epochs))]
+
+    def _save_snapshot(self) -> None:
+        self._ring.save(self.iteration, self.epoch, self.batch_pos, self.optimizer.step_count,
+                        self.network.params, self.optimizer.flat_state)
+
+    # ---- ordering and divergence -----------------------------------------------------
+
+    def _begin(self, phase: str) -> None:
+        self._refuse_if_diverged()
+        if phase != self.next_phase:
+            raise PhaseOrderError(phase, self.next_phase)
+
+    def _refuse_if_diverged(self) -> None:
+        if self.status == "diverged":
+            raise DivergedError(self.divergence)
+
+    def _after_phase(self, phase: str) -> None:
+        self._trace_phases = PHASES.index(phase) + 1
+        where = self._find_nonfinite(phase)
+        if where is not None:
+            self._set_diverged(phase, *where)
+
+    def _diverge_at(self, phase: str) -> bool:
+        """A cheap check in `train` saw a NaN or inf: find the first place it shows."""
+        for p in PHASES[:PHASES.index(phase) + 1]:
+            where = self._find_nonfinite(p)
+            if where is not None:
+                self._set_diverged(p, *where)
+                return False
+        self._set_diverged(phase, None, f"{phase} produced a NaN or inf")
+        return False
+
+    def _set_diverged(self, phase: str, layer: int | None, detail: str) -> None:
+        self.status = "diverged"
+        self.divergence = {"iteration": self.iteration, "phase": phase, "layer": layer, "detail": detail}
+
+    def _find_nonfinite(self, phase: str) -> tuple[int | None, str] | None:
+        """(layer, what) of the first NaN or inf this phase produced, or None."""
+        buf, net = self._buf, self.network
+        if phase == "forward":
+            for l in range(1, net.n_layers + 1):
+                for name, arr in (("z", buf.z[l]), ("a", buf.a[l])):
+                    if not np.isfinite(arr).all():
+                        return l, f"{name}[{l}] has a NaN or inf"
+        elif phase == "loss":
+            if not math.isfinite(self._batch_loss + self._reg_loss):
+                return net.n_layers, "the loss is NaN or inf"
+        elif phase == "backward":
+            for l in range(net.n_layers, 0, -1):
+                if not np.isfinite(buf.delta[l]).all():
+                    return l, f"delta[{l}] has a NaN or inf"
+            for l in range(net.n_layers - 1, -1, -1):
+                if not np.isfinite(self.total_grads[self._layer_slices[l]]).all():
+                    return l, f"the gradient of W[{l}] or b[{l}] has a NaN or inf"
+        elif phase == "update":
+            for l in range(net.n_layers):
+                if not np.isfinite(net.params[self._layer_slices[l]]).all():
+                    return l, f"W[{l}] or b[{l}] has a NaN or inf after the update"
+        return None
+
+    # ---- time travel -------------------------------------------------------------
+
+    def rewind(self, iterations: int) -> None:
+        """Restore the exact state at the start of the iteration `iterations` ago
+        (0 drops the iteration in progress). Fails, changing nothing, past the kept history."""
+        check_int("iterations", iterations, 0, 10**9)
+        if iterations > self.max_rewind:
+            raise RewindError(iterations, self.max_rewind)
+        self._restore(self.iteration - iterations)
+
+    def _restore(self, iteration: int) -> None:
+        """Load the newest snapshot at or before `iteration`, then replay up to it."""
+        ring = self._ring
+        k = ring.latest_at_or_before(iteration)
+        saved_at, epoch, batch_pos, step_count = (int(v) for v in ring.meta[k])
+        np.copyto(self.network.params, ring.params[k])
+        np.copyto(self.optimizer.flat_state, ring.state[k])
+        self.optimizer.step_count = step_count
+        self.iteration, self.epoch, self.batch_pos = saved_at, epoch, batch_pos
+        self.rng.bit_generator.state = self._epochs[epoch][1]
+        for e in [e for e in self._epochs if e > epoch]:
+            del self._epochs[e]
+        ring.truncate_after(saved_at)
+        self._log.truncate_after(saved_at)
+        self._evals.truncate_after(saved_at)
+        self._clear_progress()
+        with np.errstate(all="ignore"):
+            while self.iteration < iteration:
+                self._train_one()
+        self._clear_progress()
+
+    def _clear_progress(self) -> None:
+        """Forget the iteration in progress and its trace; the parameters may have changed."""
+        self.phase = None
+        self.status, self.divergence = "ok", None
+        self._trace_phases = 0
+        self._trace_iteration = self.iteration
+        self.has_gradients = False
+        self._version += 1
+
+    def set_network(self, W: list, b: list) -> None:
+        """Set every weight and bias (shape-checked, finite); drops an iteration in progress.
+        The optimizer state is kept, as when a person edits weights mid-training."""
+        W_new, b_new = self.network.checked_parameters(W, b)
+        if self.phase is not None:
+            self._restore(self.iteration)
+        self.network.assign(W_new, b_new)
+        self._clear_progress()
+        self._save_snapshot()   # rewinding must not replay across this edit
+
+    # ---- reading the numbers ---------------------------------------------------------
+
+    def trace(self) -> t.Trace:
+        """The iteration in progress, or between iterations the last completed one."""
+        n = self._trace_phases
+        return t.Trace(
+            iteration=self._trace_iteration,
+            forward=self._forward_result() if n >= 1 else None,
+            loss=self._loss_result() if n >= 2 else None,
+            backward=self._backward_result() if n >= 3 else None,
+            update=self._update_result() if n >= 4 else None,
+        )
+
+    def network_state(self) -> t.NetworkState:
+        net = self.network
+        has = self.has_gradients
+        return t.NetworkState(
+            layers=list(net.layers), W=_copies(net.W), b=_copies(net.b),
+            grad_W=_copies(self.grad_W) if has else None,
+            grad_b=_copies(self.grad_b) if has else None)
+
+    def history(self, since: int = 0) -> t.History:
+        """Logged rows of the iterations after `since` (all of them by default), so a
+        live view can fetch only what is new."""
+        log = self._log.rows_after(since)
+        evals = [
+            {"iteration": int(r[0]), "epoch": int(r[1]), "train_loss": float(r[2]),
+             "test_loss": _none_if_nan(r[3]), "train_accuracy": _none_if_nan(r[4]),
+             "test_accuracy": _none_if_nan(r[5])}
+            for r in self._evals.rows_after(since)
+        ]
+        return t.History(iterations=log[:, 0].astype(np.int64), batch_loss=log[:, 1].copy(),
+                         grad_norm=log[:, 2:].copy(), evaluations=evals)
+
+    def metrics(self) -> t.Metrics:
+        """Loss and accuracy over the whole training and test sets, at the current parameters."""
+        if self._metrics_cache is not None and self._metrics_cache[0] == self._version:
+            return self._metrics_cache[1]
+        with np.errstate(all="ignore"):
+            train_loss, train_acc = self._evaluate(self.dataset.X_train, self.targets_train, self.dataset.y_train)
+            if len(self.dataset.X_test):
+                test_loss, test_acc = self._evaluate(self.dataset.X_test, self.targets_test, self.dataset.y_test)
+            else:
+                test_loss = test_acc = None
+        metrics = t.Metrics(train_loss, test_loss, train_acc, test_acc)
+        self._metrics_cache = (self._version, metrics)
+        return metrics
+
+    def _record_evaluation(self) -> None:
+        m = self.metrics()
+        self._evals.append()[:] = (self.iteration, self.epoch, m.train_loss, _nan_if_none(m.test_loss),
+                                   _nan_if_none(m.train_accuracy), _nan_if_none(m.test_accuracy))
+
+    def _evaluate(self, X: np.ndarray, targets: np.ndarray, labels: np.ndarray) -> tuple[float, float | None]:
+        z, a = self._propagate(X)
+        L = self.network.n_layers
+        sample_losses = self.loss_fn.sample_losses(a[L], z[L], targets, out=np.empty(len(X)))
+        loss = float(np.add.reduce(sample_losses)) / len(X)
+        if self.task != "classification":
+            return loss, None
+        return loss, float(np.mean(self._predicted_labels(a[L]) == labels))
+
+    def _predicted_labels(self, outputs: np.ndarray) -> np.ndarray:
+        if outputs.shape[1] == 1:
+            act = self.network.activations[-1]
+            threshold = 0.0 if act.low == -1.0 else 0.5
+            return (outputs[:, 0] > threshold).astype(np.int64)
+        return np.argmax(outputs, axis=1)
+
+    def _propagate(self, X: np.ndarray) -> tuple[list, list]:
+        """Forward over any rows, in fresh arrays (the training buffers stay untouched)."""
+        buf = Buffers(self.network.layers, len(X))
+        buf.a[0][...] = X
+        self.network.forward(buf)
+        return buf.z, buf.a
+
+    def predict(self, X) -> t.Prediction:
+        """Outputs and every layer's activations for the given input rows."""
+        X = self._checked_inputs(X)
+        with np.errstate(all="ignore"):
+            z, a = self._propagate(X)
+        return t.Prediction(outputs=a[-1], z=z, a=a)
+
+    def boundary(self, resolution: int) -> t.Boundary:
+        """Every neuron over a resolution × resolution grid spanning the inputs' range
+        (a line of `resolution` points for one input)."""
+        n_inputs = self.network.layers[0]
+        if n_inputs not in (1, 2):
+            raise ConfigError("boundary", f"needs 1 or 2 input features; this network has {n_inputs}")
+        check_int("resolution", resolution, 2, 10**4)
+        ranges = self.dataset.input_range
+        xs = np.linspace(*ranges[0], resolution)
+        if n_inputs == 2:
+            ys = np.linspace(*ranges[1], resolution)
+            gx, gy = np.meshgrid(xs, ys)             # row iy, column ix
+            X = np.column_stack([gx.ravel(), gy.ravel()])
+        else:
+            X = xs[:, None]
+        with np.errstate(all="ignore"):
+            _, a = self._propagate(X)
+        return t.Boundary(
+            resolution=resolution, x_range=tuple(ranges[0]),
+            y_range=tuple(ranges[1]) if n_inputs == 2 else None,
+            outputs=a[-1].T.copy(), neurons=[None] + [al.T.copy() for al in a[1:]])
+
+    def gradcheck(self, epsilon: float = 1e-6) -> t.GradCheck:
+        """Central differences (L(p+ε) - L(p-ε)) / 2ε for every weight and bias, on the batch
+        of the iteration in progress (or the next one), beside the analytic gradient."""
+        return gradient_check(self, epsilon)
+
+    # ---- building results from the buffers ---------------------------------------------
+
+    def _forward_result(self) -> t.ForwardResult:
+        buf = self._buf
+        return t.ForwardResult(self._trace_iteration, buf.batch.copy(),
+                               _copies(buf.z), _copies(buf.a), layer=self.network.n_layers)
+
+    def _loss_result(self) -> t.LossResult:
+        buf = self._buf
+        return t.LossResult(self._trace_iteration, self._batch_loss, buf.sample_losses.copy(),
+                            self._reg_loss, buf.d_loss_d_output.copy(), buf.targets.copy())
+
+    def _backward_result(self) -> t.BackwardResult:
+        reg = self.network.views(self.reg_grads)[0] if self.regularizer.active else None
+        return t.BackwardResult(self._trace_iteration, _copies(self._buf.delta), _copies(self.grad_W),
+                                _copies(self.grad_b), _copies(reg) if reg is not None else None, layer=1)
+
+    def _update_result(self) -> t.UpdateResult:
+        net = self.network
+        step_W, step_b = net.views(self.step)
+        return t.UpdateResult(self._trace_iteration, _copies(net.W), _copies(net.b),
+                              _copies(step_W), _copies(step_b), self.optimizer_state())
+
+    def optimizer_state(self) -> dict:
+        """The optimizer's buffers per layer by torch's names, e.g. exp_avg_W[l]; and `step`."""
+        opt, net = self.optimizer, self.network
+        state: dict = {"step": opt.step_count} if opt.state_names else {}
+        buffers = dict(opt.state)
+        if isinstance(opt, Adam):
+            buffers.update(opt.bias_corrected())
+        for name, flat in buffers.items():
+            W, b = net.views(flat)
+            state[f"{name}_W"], state[f"{name}_b"] = _copies(W), _copies(b)
+        return state
+
+    # ---- data and targets ---------------------------------------------------------
+
+    def _check_data_fits(self) -> None:
+        ds, layers, cfg = self.dataset, self.network.layers, self.config
+        n_features = ds.X_train.shape[1]
+        if layers[0] != n_features:
+            raise ConfigError("network.layers[0]", f"must be {n_features}, the data's input columns")
+        K = layers[-1]
+        if ds.task == "classification":
+            k = ds.n_classes
+            if cfg.loss == "cross_entropy" and K != k:
+                raise ConfigError("network.layers[-1]", f"must be {k}, one output per class, for softmax")
+            if K != k and not (k == 2 and K == 1):
+                rule = f"must be {k} (one per class)" + (" or 1 (binary)" if k == 2 else "")
+                raise ConfigError("network.layers[-1]", rule)
+        else:
+            if cfg.loss == "cross_entropy":
+                raise ConfigError("loss", f"cross_entropy needs class labels; {ds.name} is a regression data set")
+            if K != ds.y_train.shape[1]:
+                raise ConfigError("network.layers[-1]", f"must be {ds.y_train.shape[1]}, the data's target columns")
+            if cfg.loss == "bce":
+                y = np.concatenate([ds.y_train, ds.y_test])
+                if y.size and (y.min() < 0 or y.max() > 1):
+                    raise ConfigError("loss", "bce needs targets between 0 and 1")
+        if len(ds.X_train) == 0:
+            raise ConfigError("data.test_fraction", "leaves no training rows")
+        if cfg.batch_size > len(ds.X_train):
+            raise ConfigError("batch_size", f"must be between 1 and {len(ds.X_train)}, the training rows")
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """Targets y as the network's output rows. Binary labels become the output activation's
+        extremes (-1/+1 for tanh, else 0/1); several classes become one-hot rows."""
+        if self.task != "classification":
+            return np.asarray(y, dtype=np.float64)
+        K = self.network.layers[-1]
+        if K == 1:
+            low = -1.0 if self.network.activations[-1].low == -1.0 else 0.0
+            return np.where(y == 1, 1.0, low)[:, None]
+        return np.eye(K)[y]
+
+    def _checked_inputs(self, X) -> np.ndarray:
+        n_inputs = self.network.layers[0]
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("X", "must be rows of numbers") from None
+        if X.ndim != 2 or X.shape[1] != n_inputs:
+            raise ConfigError("X", f"must be rows of {n_inputs} numbers")
+        if not np.isfinite(X).all():
+            raise ConfigError("X", "must hold only finite numbers")
+        return X
+
+
+def _copies(arrays: list) -> list:
+    return [None if x is None else x.copy() for x in arrays]
+
+
+def _none_if_nan(v: float) -> float | None:
+    return None if math.isnan(v) else float(v)
+
+
+def _nan_if_none(v: float | None) -> float:
+    return math.nan if v is None else v
