@@ -82,6 +82,7 @@ class Config:
     batch_size: int = 10
     regularization: RegularizationConfig = field(default_factory=RegularizationConfig)
     seed: int = 0                   # initialisation and mini-batch shuffling
+    freeze_biases: bool = False     # biases keep their initial values (gradients still shown)
     eval_every: int = 10            # iterations between full train/test evaluations in history
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class Config:
             network=_sub(NetworkConfig, d, "network"),
             optimizer=_sub(OptimizerConfig, d, "optimizer"),
             regularization=_sub(RegularizationConfig, d, "regularization"),
-            **{k: d[k] for k in ("loss", "batch_size", "seed", "eval_every") if k in d},
+            **{k: d[k] for k in ("loss", "batch_size", "seed", "eval_every", "freeze_biases") if k in d},
         )
         config.check(limits)
         return config
@@ -111,6 +112,8 @@ class Config:
         check_int("batch_size", self.batch_size, 1, limits.max_batch_size)
         check_int("seed", self.seed, 0, 2**63 - 1)
         check_int("eval_every", self.eval_every, 1, 1_000_000)
+        if not isinstance(self.freeze_biases, bool):
+            raise ConfigError("freeze_biases", "must be true or false")
 
         if not isinstance(data.name, str):
             raise ConfigError("data.name", "must be a string")

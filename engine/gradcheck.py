@@ -16,12 +16,44 @@ if TYPE_CHECKING:
     from .session import Session
 
 
+def _batch_buffers(session: "Session", rows: np.ndarray) -> Buffers:
+    """Fresh buffers loaded with these training rows: the session's own stay untouched."""
+    buf = Buffers(session.network.layers, len(rows))
+    buf.a[0][...] = session.dataset.X_train[rows]
+    buf.targets[...] = session.targets_train[rows]
+    return buf
+
+
+def _backpropagate(session: "Session", buf: Buffers) -> np.ndarray:
+    """Forward, loss derivative and backward on `buf`: the flat gradient of data + regularization."""
+    net, loss_fn, L = session.network, session.loss_fn, session.network.n_layers
+    gradient = np.zeros(net.n_params)
+    net.forward(buf)
+    loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
+    net.output_delta(buf, loss_fn)
+    grad_W, grad_b = net.views(gradient)
+    for l in reversed(range(L)):
+        net.backward_layer(buf, l, grad_W, grad_b)
+    if session.regularizer.active:
+        reg = np.zeros(net.n_params)
+        session.regularizer.gradient(net.params, reg)
+        gradient += reg
+    return gradient
+
+
+def analytic_gradient(session: "Session", rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Backward over the given training rows at the current parameters: (grad_W, grad_b)."""
+    with np.errstate(all="ignore"):
+        gradient = _backpropagate(session, _batch_buffers(session, rows))
+    W, b = session.network.views(gradient)
+    return [w.copy() for w in W], [v.copy() for v in b]
+
+
 def gradient_check(session: "Session", epsilon: float = 1e-6) -> GradCheck:
+    """Both gradients on the batch of the iteration in progress (or the next one)."""
     net, loss_fn, regularizer = session.network, session.loss_fn, session.regularizer
     batch = session.current_batch()
-    buf = Buffers(net.layers, len(batch))           # the session's own buffers stay untouched
-    buf.a[0][...] = session.dataset.X_train[batch]
-    buf.targets[...] = session.targets_train[batch]
+    buf = _batch_buffers(session, batch)
     params = net.params
     saved = params.copy()
     reg_scratch = np.zeros(net.n_params)
@@ -34,17 +66,7 @@ def gradient_check(session: "Session", epsilon: float = 1e-6) -> GradCheck:
         return data_loss + (regularizer.gradient(params, reg_scratch) if regularizer.active else 0.0)
 
     with np.errstate(all="ignore"):
-        analytic = np.zeros(net.n_params)
-        total_loss()
-        loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
-        net.output_delta(buf, loss_fn)
-        grad_W, grad_b = net.views(analytic)
-        for l in reversed(range(L)):
-            net.backward_layer(buf, l, grad_W, grad_b)
-        if regularizer.active:
-            regularizer.gradient(params, reg_scratch)
-            analytic += reg_scratch
-
+        analytic = _backpropagate(session, buf)
         numerical = np.zeros(net.n_params)
         try:
             for i in range(net.n_params):

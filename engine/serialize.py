@@ -29,11 +29,14 @@ def session_to_state(session: Session) -> dict[str, Any]:
         "config": session.config.to_dict(),
         "iteration": session.iteration,
         "phase": session.phase,
+        "layer": session.layer,
         "epochs": [{"epoch": e, "order": order, "rng_state": json.dumps(rng_state)}
                    for e, (order, rng_state) in sorted(session._epochs.items())],
         "ring": session._ring.to_state(),
         "log": session._log.to_state(),
         "evaluations": session._evals.to_state(),
+        "diagnostics": session._diagnostics.to_state(),
+        "breakpoints": session.breakpoints.to_dict() if session.breakpoints is not None else None,
     }
 
 
@@ -77,23 +80,37 @@ def _rebuild(state: dict[str, Any], limits: Limits) -> Session:
         if int(m[1]) not in epochs:
             raise ConfigError("document.epochs", f"lacks epoch {int(m[1])}")
 
-    log = Log.from_state({"max_rows": session._log.max_rows, "rows": _array(state["log"], "rows")})
-    evals = Log.from_state({"max_rows": session._evals.max_rows,
-                            "rows": _array(state["evaluations"], "rows")})
-    if log.rows.shape[1] != 2 + net.n_layers or evals.rows.shape[1] != 6:
-        raise ConfigError("document.log", "does not match the network's layers")
+    # max_rows comes from the engine, not the document: a document must not choose a log's size
+    logs = {}
+    for name, log in (("log", session._log), ("evaluations", session._evals), ("diagnostics", session._diagnostics)):
+        logs[name] = Log.from_state({"max_rows": log.max_rows, "rows": _array(state[name], "rows")})
+        if logs[name].rows.shape[1] != log.rows.shape[1]:
+            raise ConfigError(f"document.{name}", "does not match the network's layers")
 
-    session._epochs, session._ring, session._log, session._evals = epochs, ring, log, evals
+    session._epochs, session._ring = epochs, ring
+    session._log, session._evals, session._diagnostics = logs["log"], logs["evaluations"], logs["diagnostics"]
+    session.set_breakpoints(state.get("breakpoints"))
     session._restore(iteration)
     phase = state["phase"]
     if phase is not None:
         if phase not in PHASES:
             raise ConfigError("document.phase", f"must be null or one of {', '.join(PHASES)}")
         for p in PHASES[:PHASES.index(phase) + 1]:
-            session.run_phase(p)
+            session.run_phase(p, layers=_layers_to_replay(session, p, phase, state.get("layer")))
             if session.status != "ok":
                 break
     return session
+
+
+def _layers_to_replay(session: Session, phase: str, stopped_in: str, layer) -> int | None:
+    """How far to replay `phase` when the saved session had stopped inside it, layer by layer."""
+    if phase != stopped_in or layer is None:
+        return None
+    L = session.network.n_layers
+    done = int(layer) if phase == "forward" else L - int(layer)
+    if not 1 <= done < L:
+        raise ConfigError("document.layer", f"must be between 1 and {L - 1} inside {phase}")
+    return done
 
 
 def _array(d: dict, key: str) -> np.ndarray:

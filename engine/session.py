@@ -14,10 +14,12 @@ import math
 import numpy as np
 
 from . import trace as t
+from .breakpoints import BreakpointChecker, Breakpoints
 from .config import Config, Limits, check_int
 from .datasets import Dataset, custom_dataset, make_dataset
+from .diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS, hints, layer_diagnostics
 from .errors import ConfigError, DivergedError, PhaseOrderError, RewindError
-from .gradcheck import gradient_check
+from .gradcheck import analytic_gradient, gradient_check
 from .history import Log, SnapshotRing
 from .losses import LOSSES
 from .network import Buffers, Network
@@ -67,7 +69,9 @@ class Session:
         # flat gradients, laid out like net.params; grad_W[l] etc. are views
         self.grads = np.zeros(net.n_params)          # of the data loss
         self.reg_grads = np.zeros(net.n_params)      # of the regularization loss
-        self.total_grads = np.zeros(net.n_params) if self.regularizer.active else self.grads
+        # what the optimizer follows: the data gradient, plus regularization, minus frozen biases
+        separate = self.regularizer.active or config.freeze_biases
+        self.total_grads = np.zeros(net.n_params) if separate else self.grads
         self.step = np.zeros(net.n_params)           # what the last update added
         self.grad_W, self.grad_b = net.views(self.grads)
         self._layer_slices = net.layer_slices()
@@ -82,6 +86,8 @@ class Session:
         self.epoch = 0              # completed epochs
         self.batch_pos = 0          # batches done in this epoch
         self.phase: str | None = None
+        self.forward_done = 0       # weight layers the forward pass has gone through, from the input
+        self.backward_done = 0      # weight layers the backward pass has gone through, from the output
         self.status = "ok"
         self.divergence: dict | None = None
         self.has_gradients = False
@@ -102,12 +108,28 @@ class Session:
         self._save_snapshot()
         self._log = Log(2 + net.n_layers, MAX_LOG_ROWS)       # iteration, batch loss, grad norms
         self._evals = Log(6, MAX_LOG_ROWS)                     # iteration, epoch, 4 metrics
+        self._diagnostics = Log(1 + net.n_layers * len(DIAGNOSTIC_COLUMNS), MAX_LOG_ROWS)
+        self.breakpoints: Breakpoints | None = None
+        self._checker: BreakpointChecker | None = None
 
     # ---- state -------------------------------------------------------------------
 
     @property
     def next_phase(self) -> str:
+        if self.layer is not None:   # a phase stepped layer by layer is not finished yet
+            return self.phase
         return NEXT_PHASE.get(self.phase, "forward")
+
+    @property
+    def layer(self) -> int | None:
+        """During a forward or backward stepped layer by layer: the last layer whose z and a
+        (forward) or delta (backward) are known; None otherwise."""
+        L = self.network.n_layers
+        if self.phase == "forward" and self.forward_done < L:
+            return self.forward_done
+        if self.phase == "backward" and self.backward_done < L:
+            return L - self.backward_done
+        return None
 
     @property
     def task(self) -> str:
@@ -120,11 +142,13 @@ class Session:
 
     # ---- the four phases, one call each --------------------------------------------
 
-    def forward(self) -> t.ForwardResult:
-        """Step 1, forward: take the next mini-batch; z and a for every layer."""
+    def forward(self, layers: int | None = None) -> t.ForwardResult:
+        """Step 1, forward: take the next mini-batch; z and a for every layer (or for the
+        next `layers` layers: the same numbers, a few layers at a time)."""
         self._begin("forward")
+        self._check_layers(layers)
         with np.errstate(all="ignore"):
-            self._run_forward()
+            self._run_forward(layers)
         self._after_phase("forward")
         return self._forward_result()
 
@@ -136,11 +160,13 @@ class Session:
         self._after_phase("loss")
         return self._loss_result()
 
-    def backward(self) -> t.BackwardResult:
-        """Step 3, backward: delta per layer, from the output back; ∂loss/∂W and ∂loss/∂b."""
+    def backward(self, layers: int | None = None) -> t.BackwardResult:
+        """Step 3, backward: delta per layer, from the output back; ∂loss/∂W and ∂loss/∂b
+        (or only the next `layers` weight layers down: the same numbers, a few at a time)."""
         self._begin("backward")
+        self._check_layers(layers)
         with np.errstate(all="ignore"):
-            self._run_backward()
+            self._run_backward(layers)
         self._after_phase("backward")
         return self._backward_result()
 
@@ -155,11 +181,19 @@ class Session:
             self._finish_iteration()
         return result
 
-    def run_phase(self, phase: str):
-        """Run one phase by name."""
+    def run_phase(self, phase: str, layers: int | None = None):
+        """Run one phase by name; `layers` steps forward or backward layer by layer."""
         if phase not in PHASES:
             raise ConfigError("phase", f"must be one of {', '.join(PHASES)}")
+        if layers is not None:
+            if phase not in ("forward", "backward"):
+                raise ConfigError("layers", "applies to forward and backward only")
+            return getattr(self, phase)(layers)
         return getattr(self, phase)()
+
+    def _check_layers(self, layers: int | None) -> None:
+        if layers is not None:
+            check_int("layers", layers, 1, self.network.n_layers)
 
     # ---- step 5, iterate: whole iterations at full speed -----------------------------
 
@@ -174,19 +208,32 @@ class Session:
             check_int("epochs", epochs, 1, 10**7)
         self._refuse_if_diverged()
         target_epoch = self.epoch + epochs if epochs is not None else None
-        run = 0
+        run, checker = 0, self._checker
         with np.errstate(all="ignore"):
             while (run < iterations) if iterations is not None else (self.epoch < target_epoch):
                 if not self._train_one():
-                    return t.TrainResult(run, "diverged")
+                    return t.TrainResult(run, "diverged", {"kind": "nan", **self.divergence})
                 run += 1
+                if checker is not None:
+                    row = self._log.view()[-1]
+                    fired = checker.check(self, float(row[1]), row[2:])
+                    if fired is not None:
+                        return t.TrainResult(run, "breakpoint", fired)
         return t.TrainResult(run, None)
+
+    def set_breakpoints(self, conditions: dict | None) -> None:
+        """Conditions that stop `train` (and so play); None clears them. NaN/inf always stops."""
+        if conditions is None:
+            self.breakpoints = self._checker = None
+            return
+        self.breakpoints = Breakpoints.from_dict(conditions, self.network.layers)
+        self._checker = BreakpointChecker(self.breakpoints, self)
 
     def _train_one(self) -> bool:
         """Run the rest of one iteration without traces; False if it diverged."""
         start = PHASES.index(self.next_phase)
         if start == 0:
-            self._run_forward()
+            self._run_forward()   # from wherever a layer-by-layer forward stopped
             self._trace_phases = 1
         if start <= 1:
             self._run_loss()
@@ -213,16 +260,20 @@ class Session:
         pos, B = self.batch_pos, self.config.batch_size
         return self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
 
-    def _run_forward(self) -> None:
-        pos, B = self.batch_pos, self.config.batch_size
-        batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
-        buf = self._buf = self._buffers[len(batch)]
-        buf.batch = batch   # a view of the epoch's order, which never changes
-        self.dataset.X_train.take(batch, axis=0, out=buf.a[0])
-        self.targets_train.take(batch, axis=0, out=buf.targets)
-        self.network.forward(buf)
-        self._trace_iteration = self.iteration
-        self.phase = "forward"
+    def _run_forward(self, layers: int | None = None) -> None:
+        if self.phase != "forward":   # a new iteration: load its batch
+            pos, B = self.batch_pos, self.config.batch_size
+            batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
+            buf = self._buf = self._buffers[len(batch)]
+            buf.batch = batch   # a view of the epoch's order, which never changes
+            self.dataset.X_train.take(batch, axis=0, out=buf.a[0])
+            self.targets_train.take(batch, axis=0, out=buf.targets)
+            self.forward_done = self.backward_done = 0
+            self._trace_iteration = self.iteration
+            self.phase = "forward"
+        start, L = self.forward_done, self.network.n_layers
+        self.forward_done = L if layers is None else min(L, start + layers)
+        self.network.forward(self._buf, start=start, upto=self.forward_done)
 
     def _run_loss(self) -> None:
         buf, L = self._buf, self.network.n_layers
@@ -233,15 +284,23 @@ class Session:
         self.loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
         self.phase = "loss"
 
-    def _run_backward(self) -> None:
-        net, buf = self.network, self._buf
-        net.output_delta(buf, self.loss_fn)
-        for l in reversed(range(net.n_layers)):
+    def _run_backward(self, layers: int | None = None) -> None:
+        net, buf, L = self.network, self._buf, self.network.n_layers
+        if self.phase != "backward":
+            net.output_delta(buf, self.loss_fn)
+            self.backward_done = 0
+            self.phase = "backward"
+        start = self.backward_done
+        self.backward_done = L if layers is None else min(L, start + layers)
+        for l in range(L - 1 - start, L - 1 - self.backward_done, -1):
             net.backward_layer(buf, l, self.grad_W, self.grad_b)
-        if self.regularizer.active:
-            np.add(self.grads, self.reg_grads, out=self.total_grads)
-        self.has_gradients = True
-        self.phase = "backward"
+        if self.backward_done == L:
+            if self.config.freeze_biases:
+                np.multiply(self.grads, net.weight_mask, out=self.total_grads)
+            if self.regularizer.active:
+                np.add(self.total_grads if self.config.freeze_biases else self.grads,
+                       self.reg_grads, out=self.total_grads)
+            self.has_gradients = True
 
     def _run_update(self) -> None:
         self.optimizer.step(self.total_grads, out=self.step)
@@ -266,6 +325,7 @@ class Session:
             self._save_snapshot()
         if self.iteration % self.config.eval_every == 0:
             self._record_evaluation()
+            self._diagnostics.append()[:] = (self.iteration, *layer_diagnostics(self).ravel())
 
     def _start_epoch(self) -> None:
         """Draw the epoch's shuffle order; keep it with the RNG state for rewind."""
@@ -292,7 +352,7 @@ class Session:
             raise DivergedError(self.divergence)
 
     def _after_phase(self, phase: str) -> None:
-        self._trace_phases = PHASES.index(phase) + 1
+        self._trace_phases = PHASES.index(phase) + 1   # a partial phase counts: its result says how far
         where = self._find_nonfinite(phase)
         if where is not None:
             self._set_diverged(phase, *where)
@@ -315,7 +375,7 @@ class Session:
         """(layer, what) of the first NaN or inf this phase produced, or None."""
         buf, net = self._buf, self.network
         if phase == "forward":
-            for l in range(1, net.n_layers + 1):
+            for l in range(1, self.forward_done + 1):
                 for name, arr in (("z", buf.z[l]), ("a", buf.a[l])):
                     if not np.isfinite(arr).all():
                         return l, f"{name}[{l}] has a NaN or inf"
@@ -323,10 +383,11 @@ class Session:
             if not math.isfinite(self._batch_loss + self._reg_loss):
                 return net.n_layers, "the loss is NaN or inf"
         elif phase == "backward":
-            for l in range(net.n_layers, 0, -1):
+            done = range(net.n_layers - 1, net.n_layers - 1 - self.backward_done, -1)
+            for l in range(net.n_layers, max(net.n_layers - self.backward_done, 1) - 1, -1):
                 if not np.isfinite(buf.delta[l]).all():
                     return l, f"delta[{l}] has a NaN or inf"
-            for l in range(net.n_layers - 1, -1, -1):
+            for l in done:
                 if not np.isfinite(self.total_grads[self._layer_slices[l]]).all():
                     return l, f"the gradient of W[{l}] or b[{l}] has a NaN or inf"
         elif phase == "update":
@@ -358,17 +419,20 @@ class Session:
         for e in [e for e in self._epochs if e > epoch]:
             del self._epochs[e]
         ring.truncate_after(saved_at)
-        self._log.truncate_after(saved_at)
-        self._evals.truncate_after(saved_at)
+        for log in (self._log, self._evals, self._diagnostics):
+            log.truncate_after(saved_at)
         self._clear_progress()
         with np.errstate(all="ignore"):
             while self.iteration < iteration:
                 self._train_one()
         self._clear_progress()
+        if self.breakpoints is not None:   # counts in a row start again from here
+            self._checker = BreakpointChecker(self.breakpoints, self)
 
     def _clear_progress(self) -> None:
         """Forget the iteration in progress and its trace; the parameters may have changed."""
         self.phase = None
+        self.forward_done = self.backward_done = 0
         self.status, self.divergence = "ok", None
         self._trace_phases = 0
         self._trace_iteration = self.iteration
@@ -416,8 +480,38 @@ class Session:
              "test_accuracy": _none_if_nan(r[5])}
             for r in self._evals.rows_after(since)
         ]
+        diag = self._diagnostics.view()
         return t.History(iterations=log[:, 0].astype(np.int64), batch_loss=log[:, 1].copy(),
-                         grad_norm=log[:, 2:].copy(), evaluations=evals)
+                         grad_norm=log[:, 2:].copy(), evaluations=evals,
+                         diagnostics_iterations=diag[:, 0].astype(np.int64),
+                         diagnostics=diag[:, 1:].reshape(len(diag), self.network.n_layers,
+                                                         len(DIAGNOSTIC_COLUMNS)).copy())
+
+    def diagnostics(self) -> t.Diagnostics | None:
+        """Per-layer diagnostics and hints for the last completed iteration (None before one)."""
+        if self._trace_phases < 4 or self.phase is not None:
+            return None
+        table = layer_diagnostics(self)
+        return t.Diagnostics(iteration=self._trace_iteration, columns=DIAGNOSTIC_COLUMNS,
+                             layers=table, hints=hints(self, table))
+
+    def at(self, iteration: int) -> "Session":
+        """A detached copy of this session as it was at the start of `iteration` (within the
+        kept history): step it to see that iteration's numbers; this session is untouched."""
+        check_int("iteration", iteration, self._ring.oldest, self.iteration)
+        past = Session(self.config, self.limits, dataset=self.dataset)
+        k = self._ring.latest_at_or_before(iteration)
+        saved_at, epoch, batch_pos, step_count = (int(v) for v in self._ring.meta[k])
+        past._epochs = {e: record for e, record in self._epochs.items() if e >= epoch}
+        past._ring.truncate_after(-1)
+        past._ring.save(saved_at, epoch, batch_pos, step_count, self._ring.params[k], self._ring.state[k])
+        past._restore(iteration)
+        return past
+
+    def full_batch_gradient(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """∂loss/∂W and ∂loss/∂b (data + regularization) over the whole training set at the
+        current parameters: what the mini-batch gradient estimates."""
+        return analytic_gradient(self, np.arange(len(self.dataset.X_train)))
 
     def metrics(self) -> t.Metrics:
         """Loss and accuracy over the whole training and test sets, at the current parameters."""
@@ -498,9 +592,10 @@ class Session:
     # ---- building results from the buffers ---------------------------------------------
 
     def _forward_result(self) -> t.ForwardResult:
-        buf = self._buf
-        return t.ForwardResult(self._trace_iteration, buf.batch.copy(),
-                               _copies(buf.z), _copies(buf.a), layer=self.network.n_layers)
+        buf, done = self._buf, self.forward_done
+        z = [x.copy() if x is not None and l <= done else None for l, x in enumerate(buf.z)]
+        a = [x.copy() if l <= done else None for l, x in enumerate(buf.a)]
+        return t.ForwardResult(self._trace_iteration, buf.batch.copy(), z, a, layer=done)
 
     def _loss_result(self) -> t.LossResult:
         buf = self._buf
@@ -508,9 +603,16 @@ class Session:
                             self._reg_loss, buf.d_loss_d_output.copy(), buf.targets.copy())
 
     def _backward_result(self) -> t.BackwardResult:
+        lowest = self.network.n_layers - self.backward_done    # lowest weight layer done
+
+        def known(arrays: list, first: int) -> list:
+            return [x.copy() if x is not None and l >= first else None for l, x in enumerate(arrays)]
+
         reg = self.network.views(self.reg_grads)[0] if self.regularizer.active else None
-        return t.BackwardResult(self._trace_iteration, _copies(self._buf.delta), _copies(self.grad_W),
-                                _copies(self.grad_b), _copies(reg) if reg is not None else None, layer=1)
+        return t.BackwardResult(
+            self._trace_iteration, delta=known(self._buf.delta, max(lowest, 1)),
+            grad_W=known(self.grad_W, lowest), grad_b=known(self.grad_b, lowest),
+            grad_W_reg=known(reg, lowest) if reg is not None else None, layer=lowest)
 
     def _update_result(self) -> t.UpdateResult:
         net = self.network

@@ -19,7 +19,7 @@ class ForwardResult:
     batch: np.ndarray         # (N,) indices into the training set
     z: Layers                 # z[l]: (N, n_l); z[0] None
     a: Layers                 # a[l]: (N, n_l); a[0] the inputs
-    layer: int                # layers computed so far (all of them after a whole phase)
+    layer: int                # the last layer computed: L after the whole phase
 
 
 @dataclass
@@ -38,10 +38,10 @@ class BackwardResult:
     """Step 3, backward: the chain rule from the output back to the input."""
     iteration: int
     delta: Layers                   # delta[l] = ∂loss/∂z[l]: (N, n_l); delta[0] None
-    grad_W: list[np.ndarray]        # ∂(data loss)/∂W[l]
-    grad_b: list[np.ndarray]        # ∂(data loss)/∂b[l]
-    grad_W_reg: list[np.ndarray] | None   # ∂(regularization loss)/∂W[l]; None without regularization
-    layer: int                      # lowest layer whose delta is known (1 after the whole phase)
+    grad_W: list[np.ndarray | None]     # ∂(data loss)/∂W[l]; None for layers not reached yet
+    grad_b: list[np.ndarray | None]     # ∂(data loss)/∂b[l]
+    grad_W_reg: list | None             # ∂(regularization loss)/∂W[l]; None without regularization
+    layer: int                          # the lowest weight layer done: 0 after the whole phase
 
 
 @dataclass
@@ -88,12 +88,24 @@ class History:
     batch_loss: np.ndarray            # (n,) the data loss of that iteration's batch
     grad_norm: np.ndarray             # (n, L) per weight layer, ‖(∂L/∂W[l], ∂L/∂b[l])‖
     evaluations: list[dict] = field(default_factory=list)   # {iteration, epoch, train_loss, ...}
+    diagnostics_iterations: np.ndarray | None = None        # (m,) every eval_every iterations
+    diagnostics: np.ndarray | None = None                   # (m, L, 4) see Diagnostics.columns
+
+
+@dataclass
+class Diagnostics:
+    """Why a network does or does not learn, per weight layer, for one iteration."""
+    iteration: int
+    columns: tuple[str, ...]          # grad_norm, update_ratio, dead_fraction, saturated_fraction
+    layers: np.ndarray                # (L, 4); NaN where a column does not apply
+    hints: list[dict]                 # {kind, layer, message, numbers}
 
 
 @dataclass
 class TrainResult:
     iterations_run: int
-    stopped_by: str | None            # "diverged" when a NaN or inf stopped it early
+    stopped_by: str | None            # "diverged" (a NaN or inf) or "breakpoint"; None if it ran to the end
+    breakpoint: dict | None = None    # what stopped it: {kind, iteration, epoch, detail, ...numbers}
 
 
 @dataclass
