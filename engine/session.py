@@ -15,6 +15,7 @@ import numpy as np
 
 from . import trace as t
 from .breakpoints import BreakpointChecker, Breakpoints
+from .chain_rule import chain_rule
 from .config import Config, Limits, check_int
 from .datasets import Dataset, custom_dataset, make_dataset
 from .diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS, hints, layer_diagnostics
@@ -96,6 +97,7 @@ class Session:
         self._trace_iteration = 0
         self._trace_phases = 0      # phases of the trace iteration whose numbers are in the buffers
         self._metrics_cache: tuple[int, t.Metrics] | None = None
+        self._before_update: tuple[int, np.ndarray] | None = None   # (iteration, params) of a stepped update
         self._version = 0           # bumped whenever the parameters change
 
         self._epochs: dict[int, tuple[np.ndarray, dict]] = {}   # epoch → (shuffle order, RNG state)
@@ -173,6 +175,7 @@ class Session:
     def update(self) -> t.UpdateResult:
         """Step 4, update: the optimizer adds its step to every weight and bias."""
         self._begin("update")
+        self._before_update = (self.iteration, self.network.params.copy())
         with np.errstate(all="ignore"):
             self._run_update()
         self._after_phase("update")
@@ -507,6 +510,19 @@ class Session:
         past._ring.save(saved_at, epoch, batch_pos, step_count, self._ring.params[k], self._ring.state[k])
         past._restore(iteration)
         return past
+
+    def parameters_used(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(W, b) as the trace's iteration used them: before its update, if that has run."""
+        if self._trace_phases < 4:
+            return self.network.W, self.network.b
+        if self._before_update is not None and self._before_update[0] == self._trace_iteration:
+            return self.network.views(self._before_update[1])
+        past = self.at(self._trace_iteration)   # trained at full speed: replay to get them exactly
+        return past.network.W, past.network.b
+
+    def chain_rule(self, layer: int, i: int | None, j: int) -> dict:
+        """∂L/∂W[layer][i][j] (i None: ∂L/∂b[layer][j]) written out factor by factor, per sample."""
+        return chain_rule(self, layer, i, j)
 
     def full_batch_gradient(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """∂loss/∂W and ∂loss/∂b (data + regularization) over the whole training set at the

@@ -254,3 +254,37 @@ def test_the_full_batch_gradient_is_what_a_full_batch_iteration_computes():
     b = s.backward()
     for full, batch in zip(grad_W + grad_b, b.grad_W + b.grad_b):
         np.testing.assert_allclose(full, batch, rtol=1e-12, atol=1e-15)   # same rows, other order
+
+
+# ---- the chain rule for one weight ---------------------------------------------------------
+
+def test_the_chain_rule_multiplies_out_to_the_gradient():
+    s = make(preset="spiral", regularization={"kind": "l2", "rate": 0.01})
+    s.train(iterations=5)
+    for phase in ("forward", "loss", "backward"):
+        s.run_phase(phase)
+    c = s.chain_rule(1, 2, 3)
+    back = s.trace().backward
+    assert c["value"] == s.network.W[1][2, 3]
+    assert c["grad"] == back.grad_W[1][2, 3] and c["grad_reg"] == pytest.approx(0.01 * c["value"], rel=1e-15)
+    assert c["sum"] == pytest.approx(c["grad"], rel=1e-12)
+    for row in c["samples"]:
+        assert row["product"] == row["a_i"] * row["delta_j"]
+        assert row["delta_j"] == pytest.approx(row["f_prime_z_j"] * row["upstream"], rel=1e-12)
+        assert row["upstream"] == pytest.approx(sum(t["product"] for t in row["terms"]), rel=1e-12)
+    weight_before = c["value"]
+    s.update()
+    assert s.chain_rule(1, 2, 3)["value"] == weight_before     # the weight the iteration used
+    output = s.chain_rule(3, 0, 0)
+    for row in output["samples"]:
+        assert row["delta_j"] == pytest.approx(row["d_loss_d_output_j"] * row["f_prime_z_j"], rel=1e-12)
+    assert s.chain_rule(0, None, 1)["sum"] == pytest.approx(s.trace().backward.grad_b[0][1], rel=1e-12)
+
+
+def test_the_chain_rule_needs_a_backward_pass():
+    s = make()
+    s.forward()
+    with pytest.raises(ConfigError, match="run forward, loss and backward first"):
+        s.chain_rule(0, 0, 0)
+    with pytest.raises(ConfigError, match="j must be between 0 and 3"):
+        s.chain_rule(0, 0, 9)
