@@ -193,7 +193,11 @@ def check_float(name: str, value: Any, low: float, high: float,
     """A finite real number (ints accepted, bools not) in the given interval."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(name, "must be a number")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:   # an int beyond float64, as JSON allows
+        finite = False
+    if not finite:
         raise ConfigError(name, "must be a finite number")
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high

@@ -89,6 +89,8 @@ class Network:
                 array = np.asarray(value, dtype=np.float64)
             except ValueError:  # ragged rows
                 array = None
+            except OverflowError:  # an int beyond float64, as JSON allows
+                raise ConfigError(f"{name}[{l}]", "must hold only finite numbers") from None
             if array is None or array.shape != shape:
                 got = "ragged rows" if array is None else f"shape {list(array.shape)}"
                 raise ConfigError(f"{name}[{l}]", f"must have shape {list(shape)}, not {got}")

@@ -37,6 +37,8 @@ def session_to_state(session: Session) -> dict[str, Any]:
         "evaluations": session._evals.to_state(),
         "diagnostics": session._diagnostics.to_state(),
         "breakpoints": session.breakpoints.to_dict() if session.breakpoints is not None else None,
+        "config_changes": [{"iteration": at, "config": before.to_dict()}
+                           for at, before in session._config_changes],
     }
 
 
@@ -65,6 +67,7 @@ def _rebuild(state: dict[str, Any], limits: Limits) -> Session:
         if sorted(order.tolist()) != list(range(n_train)):
             raise ConfigError("document.epochs", "must hold permutations of the training rows")
         epochs[int(e["epoch"])] = (order, json.loads(e["rng_state"]))
+        type(session.rng.bit_generator)().state = epochs[int(e["epoch"])][1]   # raises if malformed
 
     # The limits of the server rebuilding the session decide how much is kept, never the
     # document: a forged capacity or row count must not allocate without bound.
@@ -79,6 +82,9 @@ def _rebuild(state: dict[str, Any], limits: Limits) -> Session:
     for m in ring.meta[ring.slots()]:
         if int(m[1]) not in epochs:
             raise ConfigError("document.epochs", f"lacks epoch {int(m[1])}")
+        if m[0] < 0 or m[3] < 0 or not 0 <= m[2] < session.batches_per_epoch:
+            raise ConfigError("document.ring", "holds a snapshot with a negative count or a batch "
+                                               "position outside the epoch")
 
     # max_rows comes from the engine, not the document: a document must not choose a log's size
     logs = {}
@@ -90,6 +96,8 @@ def _rebuild(state: dict[str, Any], limits: Limits) -> Session:
     session._epochs, session._ring = epochs, ring
     session._log, session._evals, session._diagnostics = logs["log"], logs["evaluations"], logs["diagnostics"]
     session.set_breakpoints(state.get("breakpoints"))
+    session._config_changes = [(int(c["iteration"]), Config.from_dict(c["config"], limits))
+                               for c in state.get("config_changes", [])]
     session._restore(iteration)
     phase = state["phase"]
     if phase is not None:

@@ -64,15 +64,12 @@ class Session:
         self.rng = np.random.default_rng(config.seed)
         net.initialise(config.network, self.rng)
         self.loss_fn = LOSSES[config.loss]
-        self.optimizer = make_optimizer(config.optimizer, net.n_params)
-        self.regularizer = Regularizer(config.regularization.kind,
-                                       config.regularization.rate, net.weight_mask)
         # flat gradients, laid out like net.params; grad_W[l] etc. are views
         self.grads = np.zeros(net.n_params)          # of the data loss
         self.reg_grads = np.zeros(net.n_params)      # of the regularization loss
-        # what the optimizer follows: the data gradient, plus regularization, minus frozen biases
-        separate = self.regularizer.active or config.freeze_biases
-        self.total_grads = np.zeros(net.n_params) if separate else self.grads
+        self.optimizer = make_optimizer(config.optimizer, net.n_params)
+        self._apply_training_settings(config)
+        self._config_changes: list[tuple[int, Config]] = []   # (iteration, the config before it)
         self.step = np.zeros(net.n_params)           # what the last update added
         self.grad_W, self.grad_b = net.views(self.grads)
         self._layer_slices = net.layer_slices()
@@ -422,6 +419,8 @@ class Session:
         for e in [e for e in self._epochs if e > epoch]:
             del self._epochs[e]
         ring.truncate_after(saved_at)
+        while self._config_changes and self._config_changes[-1][0] > saved_at:
+            self._apply_training_settings(self._config_changes.pop()[1])
         for log in (self._log, self._evals, self._diagnostics):
             log.truncate_after(saved_at)
         self._clear_progress()
@@ -441,6 +440,57 @@ class Session:
         self._trace_iteration = self.iteration
         self.has_gradients = False
         self._version += 1
+
+    def _apply_training_settings(self, config: Config) -> None:
+        """Take the optimizer's parameters, regularization and frozen biases from `config`;
+        the optimizer's state (velocities, m, v, step count) carries over."""
+        self.config = config
+        kept = self.optimizer
+        self.optimizer = make_optimizer(config.optimizer, self.network.n_params)
+        np.copyto(self.optimizer.flat_state, kept.flat_state)
+        self.optimizer.step_count = kept.step_count
+        self.regularizer = Regularizer(config.regularization.kind, config.regularization.rate,
+                                       self.network.weight_mask)
+        # what the optimizer follows: the data gradient, plus regularization, minus frozen biases
+        separate = self.regularizer.active or config.freeze_biases
+        self.total_grads = np.zeros(self.network.n_params) if separate else self.grads
+
+    def set_training(self, changes: dict) -> None:
+        """Change, in place, what does not need a new network: the optimizer's parameters (not
+        which optimizer), regularization, frozen biases, eval_every. Drops an iteration in
+        progress; rewinding to before the change brings the old settings back."""
+        if not isinstance(changes, dict):
+            raise ConfigError("changes", "must be an object")
+        allowed = {"optimizer", "regularization", "freeze_biases", "eval_every"}
+        for key in changes:
+            if key not in allowed:
+                raise ConfigError(key, f"needs a new session; in place: {', '.join(sorted(allowed))}")
+        merged = self.config.to_dict()
+        for key, value in changes.items():
+            merged[key] = {**merged[key], **value} if isinstance(value, dict) and key != "freeze_biases" else value
+        new = Config.from_dict(merged, self.limits)
+        if new.optimizer.name != self.config.optimizer.name:
+            raise ConfigError("optimizer.name", "needs a new session (its state would not carry over)")
+        if self.phase is not None:
+            self._restore(self.iteration)
+        self._config_changes.append((self.iteration, self.config))
+        self._apply_training_settings(new)
+        self._clear_progress()
+        self._save_snapshot()   # rewinding must not replay across this change
+
+    def config_at(self, iteration: int) -> Config:
+        """The config in effect during `iteration`."""
+        for changed_at, before in self._config_changes:
+            if changed_at > iteration:
+                return before
+        return self.config
+
+    def reset(self) -> None:
+        """Start again in place: this config's initial weights, iteration 0, no history."""
+        breakpoints = self.breakpoints
+        self.__init__(self.config, self.limits, self.dataset)
+        if breakpoints is not None:
+            self.set_breakpoints(breakpoints.to_dict())
 
     def set_network(self, W: list, b: list) -> None:
         """Set every weight and bias (shape-checked, finite); drops an iteration in progress.
@@ -502,7 +552,7 @@ class Session:
         """A detached copy of this session as it was at the start of `iteration` (within the
         kept history): step it to see that iteration's numbers; this session is untouched."""
         check_int("iteration", iteration, self._ring.oldest, self.iteration)
-        past = Session(self.config, self.limits, dataset=self.dataset)
+        past = Session(self.config_at(iteration), self.limits, dataset=self.dataset)
         k = self._ring.latest_at_or_before(iteration)
         saved_at, epoch, batch_pos, step_count = (int(v) for v in self._ring.meta[k])
         past._epochs = {e: record for e, record in self._epochs.items() if e >= epoch}
@@ -694,6 +744,8 @@ class Session:
             X = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
             raise ConfigError("X", "must be rows of numbers") from None
+        except OverflowError:   # an int beyond float64, as JSON allows
+            raise ConfigError("X", "must hold only finite numbers") from None
         if X.ndim != 2 or X.shape[1] != n_inputs:
             raise ConfigError("X", f"must be rows of {n_inputs} numbers")
         if not np.isfinite(X).all():

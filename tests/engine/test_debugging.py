@@ -288,3 +288,45 @@ def test_the_chain_rule_needs_a_backward_pass():
         s.chain_rule(0, 0, 0)
     with pytest.raises(ConfigError, match="j must be between 0 and 3"):
         s.chain_rule(0, 0, 9)
+
+
+# ---- settings changed in place, and reset ------------------------------------------------------
+
+def test_a_learning_rate_change_applies_in_place_and_rewind_brings_the_old_one_back():
+    changed, reference = make(optimizer={"name": "momentum", "learning_rate": 0.03}), make(
+        optimizer={"name": "momentum", "learning_rate": 0.03})
+    changed.train(iterations=10)
+    reference.train(iterations=10)
+    changed.forward()
+    changed.set_training({"optimizer": {"learning_rate": 0.1}})
+    assert changed.phase is None and changed.config.optimizer.learning_rate == 0.1
+    assert np.array_equal(changed.optimizer.state["momentum_buffer"], reference.optimizer.state["momentum_buffer"])
+    changed.train(iterations=5)
+    assert changed.config_at(12).optimizer.learning_rate == 0.1 and changed.config_at(9).optimizer.learning_rate == 0.03
+    changed.rewind(10)        # to iteration 5, before the change: the old rate, the same run as before
+    assert changed.config.optimizer.learning_rate == 0.03
+    changed.train(iterations=5)
+    assert np.array_equal(changed.network.params, reference.network.params)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"network": {"layers": [2, 3, 1]}}, "network"),
+    ({"optimizer": {"name": "adam"}}, "optimizer.name"),
+    ({"optimizer": {"learning_rate": -1}}, "optimizer.learning_rate"),
+    ({"regularization": {"kind": "l3"}}, "regularization.kind"),
+])
+def test_changes_that_need_a_new_session_are_refused(changes, field):
+    s = make()
+    s.train(iterations=3)
+    with pytest.raises(ConfigError) as err:
+        s.set_training(changes)
+    assert err.value.field == field and s.config.optimizer.learning_rate == 0.03
+
+
+def test_reset_starts_again_with_the_same_initial_weights():
+    s = make()
+    initial = s.network.params.copy()
+    s.train(iterations=30)
+    s.reset()
+    assert s.iteration == 0 and s.max_rewind == 0 and np.array_equal(s.network.params, initial)
+    assert s.history().iterations.size == 0
