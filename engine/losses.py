@@ -2,19 +2,21 @@
 
 Each gives the per-sample losses (reduced over outputs as the batch loss is) and
 d_loss_d_output = ∂loss/∂ŷ; the batch loss is the mean of the per-sample losses.
-Conventions follow torch.nn: MSELoss and BCELoss average over samples and outputs,
+Conventions follow torch.nn: MSELoss and BCEWithLogitsLoss average over samples and outputs,
 CrossEntropyLoss over samples.
 """
 from __future__ import annotations
 
 import numpy as np
 
-BCE_LOG_FLOOR = -100.0   # torch.nn.BCELoss clamps log(ŷ) at -100 so ŷ = 0 stays finite
-BCE_EPS = 1e-12          # and divides by max(ŷ(1 - ŷ), 1e-12) in its gradient
+BCE_EPS = 1e-12          # ∂L/∂ŷ divides by max(ŷ(1 - ŷ), 1e-12), as torch.nn.BCELoss does
 
 
 class Loss:
     name: str
+    # An output activation whose derivative this loss folds in: then delta[L] = ∂loss/∂z is
+    # computed directly, exactly, even where f′(z) underflows (a saturated sigmoid).
+    combined_with: str | None = None
 
     def sample_losses(self, y_hat: np.ndarray, z_out: np.ndarray, y: np.ndarray,
                       out: np.ndarray) -> np.ndarray:
@@ -23,6 +25,10 @@ class Loss:
 
     def d_loss_d_output(self, y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
         """(N, K) ∂loss/∂ŷ; for cross-entropy after softmax, ∂loss/∂z (see CrossEntropy)."""
+        raise NotImplementedError
+
+    def d_loss_d_z(self, y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """(N, K) ∂loss/∂z with the combined activation's derivative folded in."""
         raise NotImplementedError
 
 
@@ -41,20 +47,24 @@ class MSE(Loss):
 
 
 class BCE(Loss):
-    name = "bce"
+    """Binary cross-entropy on sigmoid outputs, computed from z so a saturated, confidently
+    wrong output still has its true loss (≈ |z|) and gradient (ŷ - y), not a clamped one."""
 
-    def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = -(1/K) Σ_k y log ŷ + (1-y) log(1-ŷ)
-        with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(y_hat), BCE_LOG_FLOOR)
-            log_q = np.maximum(np.log1p(-y_hat), BCE_LOG_FLOOR)
-        elementwise = y * log_p + (1.0 - y) * log_q
+    name, combined_with = "bce", "sigmoid"
+
+    def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = (1/K) Σ_k max(z,0) - y z + log(1 + e^-|z|)
+        elementwise = np.maximum(z_out, 0.0) - y * z_out + np.log1p(np.exp(-np.abs(z_out)))
         np.add.reduce(elementwise, axis=1, out=out)
-        return np.multiply(out, -1.0 / y.shape[1], out=out)
+        return np.multiply(out, 1.0 / y.shape[1], out=out)
 
     def d_loss_d_output(self, y_hat, y, out):         # ∂L/∂ŷ = (ŷ - y) / (ŷ (1 - ŷ)) / (N K)
-        denominator = np.maximum(y_hat * (1.0 - y_hat), BCE_EPS)
+        denominator = np.maximum(y_hat * (1.0 - y_hat), BCE_EPS)   # for display: ∞ where ŷ is 0 or 1
         np.subtract(y_hat, y, out=out)
         np.divide(out, denominator, out=out)
+        return np.multiply(out, 1.0 / y.size, out=out)
+
+    def d_loss_d_z(self, y_hat, y, out):              # ∂L/∂z = (ŷ - y) / (N K)
+        np.subtract(y_hat, y, out=out)
         return np.multiply(out, 1.0 / y.size, out=out)
 
 
@@ -65,7 +75,7 @@ class CrossEntropy(Loss):
     ∂L/∂ŷ and softmax's Jacobian would give the same numbers less exactly.
     """
 
-    name = "cross_entropy"
+    name, combined_with = "cross_entropy", "softmax"
 
     def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = -Σ_k y_k log softmax(z)_k
         shifted = z_out - np.maximum.reduce(z_out, axis=1, keepdims=True)
@@ -76,6 +86,8 @@ class CrossEntropy(Loss):
     def d_loss_d_output(self, y_hat, y, out):         # ∂L/∂z = (ŷ - y) / N
         np.subtract(y_hat, y, out=out)
         return np.multiply(out, 1.0 / y.shape[0], out=out)
+
+    d_loss_d_z = d_loss_d_output
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), CrossEntropy())}

@@ -83,7 +83,7 @@ class Network:
             raise ConfigError(name, f"must be a list of {len(shapes)} layers")
         checked = []
         for l, (value, shape) in enumerate(zip(values, shapes)):
-            if not _only_numbers(value):
+            if not only_numbers(value):
                 raise ConfigError(f"{name}[{l}]", "must hold only numbers (not strings or true/false)")
             try:
                 array = np.asarray(value, dtype=np.float64)
@@ -110,10 +110,11 @@ class Network:
             self.activations[l + 1].f(z[l + 1], out=a[l + 1])
 
     def output_delta(self, buffers: "Buffers", loss: Loss) -> None:
-        """Backward, at the output: delta[L] = dL/dŷ · f'(z[L]) (softmax + CE: dL/dz directly)."""
+        """Backward, at the output: delta[L] = dL/dŷ · f'(z[L]) (sigmoid + bce, softmax + cross-
+        entropy: dL/dz directly)."""
         L = self.n_layers
-        if loss.name == "cross_entropy":
-            np.copyto(buffers.delta[L], buffers.d_loss_d_output)
+        if loss.combined_with == self.activations[L].name:
+            loss.d_loss_d_z(buffers.a[L], buffers.targets, out=buffers.delta[L])
             return
         self.activations[L].df(buffers.z[L], buffers.a[L], out=buffers.df[L])
         np.multiply(buffers.d_loss_d_output, buffers.df[L], out=buffers.delta[L])
@@ -149,10 +150,10 @@ class Buffers:
         self.sample_losses = np.zeros(N)
 
 
-def _only_numbers(value) -> bool:
+def only_numbers(value) -> bool:
     """True for a number or nested lists of numbers; bools and strings are not numbers here."""
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "iuf"
     if isinstance(value, (list, tuple)):
-        return all(_only_numbers(v) for v in value)
+        return all(only_numbers(v) for v in value)
     return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)

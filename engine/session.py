@@ -23,7 +23,7 @@ from .errors import ConfigError, DivergedError, PhaseOrderError, RewindError
 from .gradcheck import analytic_gradient, gradient_check
 from .history import Log, SnapshotRing
 from .losses import LOSSES
-from .network import Buffers, Network
+from .network import Buffers, Network, only_numbers
 from .optimizers import Adam, make_optimizer
 from .regularization import Regularizer
 
@@ -178,7 +178,8 @@ class Session:
         self._after_phase("update")
         result = self._update_result()
         if self.status == "ok":
-            self._finish_iteration()
+            with np.errstate(all="ignore"):   # logging huge (still finite) gradients may overflow
+                self._finish_iteration()
         return result
 
     def run_phase(self, phase: str, layers: int | None = None):
@@ -740,6 +741,8 @@ class Session:
 
     def _checked_inputs(self, X) -> np.ndarray:
         n_inputs = self.network.layers[0]
+        if not only_numbers(X):
+            raise ConfigError("X", "must be rows of numbers (not strings or true/false)")
         try:
             X = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
