@@ -16,7 +16,7 @@ import numpy as np
 from . import trace as t
 from .breakpoints import BreakpointChecker, Breakpoints
 from .chain_rule import chain_rule
-from .config import Config, Limits, check_int
+from .config import Config, Limits, check_float, check_int
 from .datasets import Dataset, custom_dataset, make_dataset
 from .diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS, hints, layer_diagnostics
 from .errors import ConfigError, DivergedError, PhaseOrderError, RewindError
@@ -503,6 +503,25 @@ class Session:
         self._clear_progress()
         self._save_snapshot()   # rewinding must not replay across this edit
 
+    def edit_parameters(self, edits: list[dict]) -> None:
+        """Set single weights or biases by hand, e.g. to check homework done on paper:
+        each edit is {layer, i, j, value} for W[layer][i][j], or j None for b[layer][i]."""
+        if not isinstance(edits, list) or not edits:
+            raise ConfigError("edits", "must be a non-empty list of {layer, i, j, value}")
+        W, b = _copies(self.network.W), _copies(self.network.b)
+        for n, edit in enumerate(edits):
+            name = f"edits[{n}]"
+            if not isinstance(edit, dict) or set(edit) - {"layer", "i", "j", "value"}:
+                raise ConfigError(name, "must be {layer, i, j, value} (j null for a bias)")
+            layer = check_int(f"{name}.layer", edit.get("layer"), 0, self.network.n_layers - 1)
+            value = check_float(f"{name}.value", edit.get("value"), -1e6, 1e6)
+            if edit.get("j") is None:
+                b[layer][check_int(f"{name}.i", edit.get("i"), 0, self.network.layers[layer + 1] - 1)] = value
+            else:
+                i = check_int(f"{name}.i", edit.get("i"), 0, self.network.layers[layer] - 1)
+                W[layer][i, check_int(f"{name}.j", edit["j"], 0, self.network.layers[layer + 1] - 1)] = value
+        self.set_network(W, b)
+
     # ---- reading the numbers ---------------------------------------------------------
 
     def trace(self) -> t.Trace:
@@ -579,6 +598,20 @@ class Session:
         """∂loss/∂W and ∂loss/∂b (data + regularization) over the whole training set at the
         current parameters: what the mini-batch gradient estimates."""
         return analytic_gradient(self, np.arange(len(self.dataset.X_train)))
+
+    def compare_gradients(self) -> t.GradientComparison:
+        """The mini-batch gradient of the iteration in progress (or the next) beside the
+        full-batch one, per layer: cosine of the angle between them and the ratio of norms."""
+        rows = self.current_batch()
+        full_W, full_b = self.full_batch_gradient()
+        batch_W, batch_b = analytic_gradient(self, rows)
+        cosine, norm_ratio = [], []
+        for parts in zip(full_W, full_b, batch_W, batch_b):
+            full, batch = np.concatenate([p.ravel() for p in parts[:2]]), np.concatenate([p.ravel() for p in parts[2:]])
+            norms = np.linalg.norm(full) * np.linalg.norm(batch)
+            cosine.append(float(full @ batch / norms) if norms > 0 else None)
+            norm_ratio.append(float(np.linalg.norm(batch) / np.linalg.norm(full)) if norms > 0 else None)
+        return t.GradientComparison(np.asarray(rows).copy(), full_W, full_b, batch_W, batch_b, cosine, norm_ratio)
 
     def metrics(self) -> t.Metrics:
         """Loss and accuracy over the whole training and test sets, at the current parameters."""

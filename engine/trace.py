@@ -138,3 +138,15 @@ class GradCheck:
     relative_error_W: list[np.ndarray]
     relative_error_b: list[np.ndarray]
     max_relative_error: float
+
+
+@dataclass
+class GradientComparison:
+    """What a mini-batch gradient estimates: the full-batch gradient, at the same parameters."""
+    batch: np.ndarray                 # the mini-batch's training rows
+    full_W: list[np.ndarray]
+    full_b: list[np.ndarray]
+    batch_W: list[np.ndarray]
+    batch_b: list[np.ndarray]
+    cosine: list[float | None]        # per layer: 1 when they point the same way
+    norm_ratio: list[float | None]    # per layer: ‖mini-batch‖ / ‖full batch‖

@@ -330,3 +330,25 @@ def test_reset_starts_again_with_the_same_initial_weights():
     s.reset()
     assert s.iteration == 0 and s.max_rewind == 0 and np.array_equal(s.network.params, initial)
     assert s.history().iterations.size == 0
+
+
+def test_single_parameters_set_by_hand_change_the_next_step():
+    s = make()
+    s.edit_parameters([{"layer": 1, "i": 0, "j": 1, "value": 0.25}, {"layer": 0, "i": 2, "j": None, "value": -1.5}])
+    assert s.network.W[1][0, 1] == 0.25 and s.network.b[0][2] == -1.5
+    f = s.forward()
+    assert f.z[1][:, 2] == pytest.approx(f.a[0] @ s.network.W[0][:, 2] - 1.5, rel=1e-15)
+    with pytest.raises(ConfigError) as err:
+        s.edit_parameters([{"layer": 0, "i": 5, "j": 0, "value": 1.0}])
+    assert err.value.field == "edits[0].i" and s.network.b[0][2] == -1.5
+
+
+def test_mini_batch_and_full_batch_gradients_are_compared_per_layer():
+    s = make(preset="iris")
+    c = s.compare_gradients()
+    assert len(c.batch) == 16 and len(c.cosine) == 2
+    assert all(-1.0 <= x <= 1.0 for x in c.cosine)
+    full_W, _ = s.full_batch_gradient()
+    assert np.array_equal(c.full_W[0], full_W[0])
+    whole = make(preset="iris", batch_size=120).compare_gradients()
+    assert whole.cosine == pytest.approx([1.0, 1.0], abs=1e-12) and whole.norm_ratio == pytest.approx([1.0, 1.0])
