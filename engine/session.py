@@ -553,7 +553,7 @@ class Session:
              "test_accuracy": _none_if_nan(r[5])}
             for r in self._evals.rows_after(since)
         ]
-        diag = self._diagnostics.view()
+        diag = self._diagnostics.rows_after(since)
         return t.History(iterations=log[:, 0].astype(np.int64), batch_loss=log[:, 1].copy(),
                          grad_norm=log[:, 2:].copy(), evaluations=evals,
                          diagnostics_iterations=diag[:, 0].astype(np.int64),
