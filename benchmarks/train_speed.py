@@ -58,7 +58,8 @@ DACT = {"tanh": lambda z, a: 1 - a * a, "relu": lambda z, a: (z > 0).astype(floa
 
 
 def plain_numpy(session: Session, iterations: int) -> tuple[float, list[np.ndarray]]:
-    """The same maths written the plain way: @, np.sum, new arrays every step."""
+    """The same maths written the plain way: @, np.sum, new arrays every step; like the
+    engine it keeps each iteration's batch loss."""
     cfg = session.config
     Ws = [w.copy() for w in session.network.W]
     bs = [b.copy() for b in session.network.b]
@@ -69,6 +70,7 @@ def plain_numpy(session: Session, iterations: int) -> tuple[float, list[np.ndarr
     rng = np.random.default_rng(cfg.seed)
     rng.bit_generator.state = session._epochs[0][1]
     n_batches = session.batches_per_epoch
+    losses = []
     start = time.perf_counter()
     for it in range(iterations):
         e, pos = divmod(it, n_batches)
@@ -87,8 +89,10 @@ def plain_numpy(session: Session, iterations: int) -> tuple[float, list[np.ndarr
             zs.append(z)
             acts.append(a)
         if output == "softmax":
+            losses.append(-np.mean(np.log(np.sum(y * a, axis=1))))   # step 2, loss: one-hot targets
             delta = (a - y) / len(y)
         else:
+            losses.append(np.mean((a - y) ** 2))
             delta = 2 * (a - y) / y.size * DACT[output](zs[-1], a)
         for l in reversed(range(L)):
             gW, gb = acts[l].T @ delta, delta.sum(axis=0)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sums import row_sums
+
 LEAKY_SLOPE = 0.01  # as torch.nn.LeakyReLU's default
+# 0-d arrays: NumPy converts a Python float on every call, a 0-d array it takes as is
+ZERO, ONE = np.array(0.0), np.array(1.0)
+SLOPE, ONE_MINUS_SLOPE = np.array(LEAKY_SLOPE), np.array(1.0 - LEAKY_SLOPE)
 
 
 class Activation:
@@ -28,11 +33,11 @@ class Sigmoid(Activation):
     def f(self, z, out):            # a = 1 / (1 + e^-z)
         np.negative(z, out=out)
         np.exp(out, out=out)
-        np.add(out, 1.0, out=out)
+        np.add(out, ONE, out=out)
         return np.reciprocal(out, out=out)
 
     def df(self, z, a, out):        # da/dz = a (1 - a)
-        np.subtract(1.0, a, out=out)
+        np.subtract(ONE, a, out=out)
         return np.multiply(out, a, out=out)
 
 
@@ -44,30 +49,30 @@ class Tanh(Activation):
 
     def df(self, z, a, out):        # da/dz = 1 - a²
         np.multiply(a, a, out=out)
-        return np.subtract(1.0, out, out=out)
+        return np.subtract(ONE, out, out=out)
 
 
 class ReLU(Activation):
     name, low, high = "relu", 0.0, np.inf
 
     def f(self, z, out):            # a = max(z, 0)
-        return np.maximum(z, 0.0, out=out)
+        return np.maximum(z, ZERO, out=out)
 
     def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0 (0 at z = 0, as torch)
-        return np.greater(z, 0.0, out=out)
+        return np.greater(z, ZERO, out=out)
 
 
 class LeakyReLU(Activation):
     name, low, high = "leaky_relu", -np.inf, np.inf
 
     def f(self, z, out):            # a = z if z > 0 else 0.01 z
-        np.multiply(z, LEAKY_SLOPE, out=out)
+        np.multiply(z, SLOPE, out=out)
         return np.maximum(z, out, out=out)
 
     def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0.01
-        np.greater(z, 0.0, out=out)
-        np.multiply(out, 1.0 - LEAKY_SLOPE, out=out)
-        return np.add(out, LEAKY_SLOPE, out=out)
+        np.greater(z, ZERO, out=out)
+        np.multiply(out, ONE_MINUS_SLOPE, out=out)
+        return np.add(out, SLOPE, out=out)
 
 
 class Linear(Activation):
@@ -90,7 +95,7 @@ class Softmax(Activation):
     def f(self, z, out):            # a_k = e^(z_k - max z) / Σ_j e^(z_j - max z), per sample
         np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
-        return np.divide(out, np.add.reduce(out, axis=1, keepdims=True), out=out)
+        return np.divide(out, row_sums(out)[:, None], out=out)
 
     def df(self, z, a, out):
         raise TypeError("softmax's Jacobian is not elementwise; cross-entropy gives dL/dz directly")

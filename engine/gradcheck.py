@@ -31,9 +31,9 @@ def _backpropagate(session: "Session", buf: Buffers) -> np.ndarray:
     net.forward(buf)
     loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
     net.output_delta(buf, loss_fn)
-    grad_W, grad_b = net.views(gradient)
+    grad_Wb = net.stacked_views(gradient)
     for l in reversed(range(L)):
-        net.backward_layer(buf, l, grad_W, grad_b)
+        net.backward_layer(buf, l, grad_Wb)
     if session.regularizer.active:
         reg = np.zeros(net.n_params)
         session.regularizer.gradient(net.params, reg)

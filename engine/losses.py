@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sums import row_sums
+
 BCE_EPS = 1e-12          # ∂L/∂ŷ divides by max(ŷ(1 - ŷ), 1e-12), as torch.nn.BCELoss does
 
 
@@ -38,7 +40,7 @@ class MSE(Loss):
     def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = (1/K) Σ_k (ŷ - y)²
         diff = y_hat - y
         np.multiply(diff, diff, out=diff)
-        np.add.reduce(diff, axis=1, out=out)
+        row_sums(diff, out=out)
         return np.multiply(out, 1.0 / y.shape[1], out=out)
 
     def d_loss_d_output(self, y_hat, y, out):         # ∂L/∂ŷ = 2 (ŷ - y) / (N K)
@@ -54,7 +56,7 @@ class BCE(Loss):
 
     def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = (1/K) Σ_k max(z,0) - y z + log(1 + e^-|z|)
         elementwise = np.maximum(z_out, 0.0) - y * z_out + np.log1p(np.exp(-np.abs(z_out)))
-        np.add.reduce(elementwise, axis=1, out=out)
+        row_sums(elementwise, out=out)
         return np.multiply(out, 1.0 / y.shape[1], out=out)
 
     def d_loss_d_output(self, y_hat, y, out):         # ∂L/∂ŷ = (ŷ - y) / (ŷ (1 - ŷ)) / (N K)
@@ -78,10 +80,15 @@ class CrossEntropy(Loss):
     name, combined_with = "cross_entropy", "softmax"
 
     def sample_losses(self, y_hat, z_out, y, out):     # ℓ_n = -Σ_k y_k log softmax(z)_k
-        shifted = z_out - np.maximum.reduce(z_out, axis=1, keepdims=True)
-        log_softmax = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
-        np.add.reduce(y * log_softmax, axis=1, out=out)
-        return np.negative(out, out=out)
+        # Targets are one-hot, so ℓ_n = -log ŷ_n,c: exact while ŷ_c is a normal float.
+        row_sums(y * y_hat, out=out)
+        np.log(out, out=out)
+        np.negative(out, out=out)
+        if not np.isfinite(out).all():   # ŷ_c underflowed (ℓ > ~708): log-sum-exp from z instead
+            shifted = z_out - np.maximum.reduce(z_out, axis=1, keepdims=True)
+            log_softmax = shifted - np.log(row_sums(np.exp(shifted)))[:, None]
+            np.negative(row_sums(y * log_softmax), out=out)
+        return out
 
     def d_loss_d_output(self, y_hat, y, out):         # ∂L/∂z = (ŷ - y) / N
         np.subtract(y_hat, y, out=out)

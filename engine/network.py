@@ -2,7 +2,10 @@
 
 W[l] (n_l, n_{l+1}) and b[l] (n_{l+1},) are views into `params`, laid out
 [W0, b0, W1, b1, ...]; gradients and optimizer state use the same layout, so an update
-is one vector operation and a layer's W and b sit side by side.
+is one vector operation. Row-major, a layer's W followed by its b is the matrix
+Wb[l] = [[W[l]], [b[l]]] ((n_l + 1), n_{l+1}): with a column of ones after a[l],
+z[l+1] = [a[l], 1] @ Wb[l] in one matrix product, and [a[l], 1]ᵀ @ delta[l+1] gives
+∂L/∂W[l] and ∂L/∂b[l] (its last row) in one.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class Network:
         self.n_params = self.starts[-1]
         self.params = np.zeros(self.n_params)
         self.W, self.b = self.views(self.params)
+        self.Wb = self.stacked_views(self.params)
         self.weight_mask = np.zeros(self.n_params)
         for W_mask in self.views(self.weight_mask)[0]:
             W_mask.fill(1.0)
@@ -39,6 +43,11 @@ class Network:
             W.append(flat[s:s + n_in * n_out].reshape(n_in, n_out))
             b.append(flat[s + n_in * n_out:self.starts[l + 1]])
         return W, b
+
+    def stacked_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per-layer Wb[l] = [[W[l]], [b[l]]] views, (n_l + 1, n_{l+1}), into a flat vector."""
+        return [flat[s:e].reshape(n_in + 1, n_out)
+                for s, e, n_in, n_out in zip(self.starts, self.starts[1:], self.layers, self.layers[1:])]
 
     def layer_slices(self) -> list[slice]:
         return [slice(s, e) for s, e in zip(self.starts, self.starts[1:])]
@@ -103,10 +112,9 @@ class Network:
 
     def forward(self, buffers: "Buffers", upto: int | None = None, start: int = 0) -> None:
         """Forward: z[l+1] = a[l] @ W[l] + b[l], a[l+1] = f(z[l+1]) for layers start..upto-1."""
-        z, a = buffers.z, buffers.a
+        z, a, a_ones = buffers.z, buffers.a, buffers.a_ones
         for l in range(start, self.n_layers if upto is None else upto):
-            np.dot(a[l], self.W[l], out=z[l + 1])
-            np.add(z[l + 1], self.b[l], out=z[l + 1])
+            np.dot(a_ones[l], self.Wb[l], out=z[l + 1])          # [a, 1] @ [[W], [b]]
             self.activations[l + 1].f(z[l + 1], out=a[l + 1])
 
     def output_delta(self, buffers: "Buffers", loss: Loss) -> None:
@@ -119,14 +127,12 @@ class Network:
         self.activations[L].df(buffers.z[L], buffers.a[L], out=buffers.df[L])
         np.multiply(buffers.d_loss_d_output, buffers.df[L], out=buffers.delta[L])
 
-    def backward_layer(self, buffers: "Buffers", l: int, grad_W: list[np.ndarray],
-                       grad_b: list[np.ndarray]) -> None:
+    def backward_layer(self, buffers: "Buffers", l: int, grad_Wb: list[np.ndarray]) -> None:
         """Backward through weight layer l, given delta[l+1]:
-        dL/dW[l] = a[l]ᵀ delta[l+1], dL/db[l] = Σ_samples delta[l+1],
+        dL/dW[l] = a[l]ᵀ delta[l+1], dL/db[l] = Σ_samples delta[l+1] (both: [a[l], 1]ᵀ delta[l+1]),
         delta[l] = (delta[l+1] @ W[l]ᵀ) · f'(z[l])   (not needed for the input, l = 0)."""
         delta_next = buffers.delta[l + 1]
-        np.dot(buffers.a[l].T, delta_next, out=grad_W[l])
-        np.add.reduce(delta_next, axis=0, out=grad_b[l])
+        np.dot(buffers.a_ones[l].T, delta_next, out=grad_Wb[l])
         if l > 0:
             np.dot(delta_next, self.W[l].T, out=buffers.back[l])
             self.activations[l].df(buffers.z[l], buffers.a[l], out=buffers.df[l])
@@ -140,7 +146,9 @@ class Buffers:
         N = n_samples
         self.n_samples = N
         self.batch = np.zeros(N, dtype=np.int64)                  # sample indices (a read-only view)
-        self.a = [np.zeros((N, n)) for n in layers]               # a[0] is the batch's inputs
+        # a[l] with a column of ones after it, for every layer that feeds another
+        self.a_ones = [np.ones((N, n + 1)) for n in layers[:-1]]
+        self.a = [x[:, :-1] for x in self.a_ones] + [np.zeros((N, layers[-1]))]   # a[0]: the inputs
         self.z = [None] + [np.zeros((N, n)) for n in layers[1:]]
         self.delta = [None] + [np.zeros((N, n)) for n in layers[1:]]
         self.df = [None] + [np.zeros((N, n)) for n in layers[1:]]

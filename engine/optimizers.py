@@ -34,9 +34,13 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
 
+    def __init__(self, config, n_params):
+        super().__init__(config, n_params)
+        self._minus_lr = np.array(-self.learning_rate)   # 0-d: no conversion on every step
+
     def step(self, g, out):                  # step = -lr · g
         self.step_count += 1
-        return np.multiply(g, -self.learning_rate, out=out)
+        return np.multiply(g, self._minus_lr, out=out)
 
 
 class Momentum(Optimizer):

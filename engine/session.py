@@ -26,6 +26,7 @@ from .losses import LOSSES
 from .network import Buffers, Network, only_numbers
 from .optimizers import Adam, make_optimizer
 from .regularization import Regularizer
+from .sums import ones
 
 PHASES = ("forward", "loss", "backward", "update")
 NEXT_PHASE = {None: "forward", "forward": "loss", "loss": "backward", "backward": "update"}
@@ -60,6 +61,8 @@ class Session:
         self._check_data_fits()
         self.targets_train = self._encode_targets(self.dataset.y_train)   # (n_train, K)
         self.targets_test = self._encode_targets(self.dataset.y_test)     # (n_test, K)
+        X = self.dataset.X_train
+        self._X_train_ones = np.column_stack([X, np.ones(len(X))])         # rows of [x, 1]
 
         self.rng = np.random.default_rng(config.seed)
         net.initialise(config.network, self.rng)
@@ -72,9 +75,10 @@ class Session:
         self._config_changes: list[tuple[int, Config]] = []   # (iteration, the config before it)
         self.step = np.zeros(net.n_params)           # what the last update added
         self.grad_W, self.grad_b = net.views(self.grads)
+        self._grad_Wb = net.stacked_views(self.grads)
         self._layer_slices = net.layer_slices()
         self._zeros = np.zeros(net.n_params)         # dot with it is NaN iff a value is not finite
-        self._layer_starts = np.array(net.starts[:-1])
+        self._layer_grads = [self.grads[s] for s in self._layer_slices]   # W[l] and b[l] side by side
 
         n_train, B = len(self.dataset.X_train), config.batch_size
         self.batches_per_epoch = math.ceil(n_train / B)
@@ -232,7 +236,7 @@ class Session:
 
     def _train_one(self) -> bool:
         """Run the rest of one iteration without traces; False if it diverged."""
-        start = PHASES.index(self.next_phase)
+        start = 0 if self.phase is None else PHASES.index(self.next_phase)
         if start == 0:
             self._run_forward()   # from wherever a layer-by-layer forward stopped
             self._trace_phases = 1
@@ -267,7 +271,7 @@ class Session:
             batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
             buf = self._buf = self._buffers[len(batch)]
             buf.batch = batch   # a view of the epoch's order, which never changes
-            self.dataset.X_train.take(batch, axis=0, out=buf.a[0])
+            self._X_train_ones.take(batch, axis=0, out=buf.a_ones[0])
             self.targets_train.take(batch, axis=0, out=buf.targets)
             self.forward_done = self.backward_done = 0
             self._trace_iteration = self.iteration
@@ -279,7 +283,7 @@ class Session:
     def _run_loss(self) -> None:
         buf, L = self._buf, self.network.n_layers
         self.loss_fn.sample_losses(buf.a[L], buf.z[L], buf.targets, out=buf.sample_losses)
-        self._batch_loss = float(np.add.reduce(buf.sample_losses)) / buf.n_samples
+        self._batch_loss = float(np.dot(buf.sample_losses, ones(buf.n_samples))) / buf.n_samples
         self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
                           if self.regularizer.active else 0.0)
         self.loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
@@ -294,7 +298,7 @@ class Session:
         start = self.backward_done
         self.backward_done = L if layers is None else min(L, start + layers)
         for l in range(L - 1 - start, L - 1 - self.backward_done, -1):
-            net.backward_layer(buf, l, self.grad_W, self.grad_b)
+            net.backward_layer(buf, l, self._grad_Wb)
         if self.backward_done == L:
             if self.config.freeze_biases:
                 np.multiply(self.grads, net.weight_mask, out=self.total_grads)
@@ -314,7 +318,8 @@ class Session:
         row = self._log.append()
         row[0] = self.iteration + 1
         row[1] = self._batch_loss
-        np.sqrt(np.add.reduceat(np.square(self.grads), self._layer_starts), out=row[2:])
+        for l, g in enumerate(self._layer_grads):
+            row[2 + l] = math.sqrt(np.dot(g, g))
         self.iteration += 1
         self.phase = None
         self.batch_pos += 1
