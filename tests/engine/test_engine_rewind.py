@@ -2,12 +2,12 @@
 number bit for bit; a NaN or inf is caught where it first appears, and rewind recovers."""
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 import pytest
 
+from engine_helpers import assert_same, session_from
 from engine import PHASES, Config, ConfigError, DivergedError, Limits, RewindError, Session
 
 
@@ -22,34 +22,7 @@ def make(limits: Limits = Limits(), **overrides) -> Session:
         "seed": 5,
         "eval_every": 2,
     }
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return Session(Config.from_dict(config), limits)
-
-
-def assert_same(a, b):
-    """Equal bit for bit, through lists/dicts/dataclasses of arrays."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-        np.testing.assert_array_equal(a, b)
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            assert_same(a[k], b[k])
-    elif hasattr(a, "__dataclass_fields__"):
-        for k in a.__dataclass_fields__:
-            assert_same(getattr(a, k), getattr(b, k))
-    elif isinstance(a, float) and math.isnan(a):
-        assert math.isnan(b)
-    else:
-        assert a == b
+    return session_from(config, overrides, limits)
 
 
 def run_iterations(s: Session, n: int) -> list:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 
 import numpy as np
 import pytest
 
+from engine_helpers import assert_same, session_from
 from engine import PHASES, Config, ConfigError, Limits, Session, session_from_state, session_to_state
 from engine.serialize import from_document, to_document
 
@@ -24,37 +24,11 @@ def make(**overrides) -> Session:
         "seed": 3,
         "eval_every": 4,
     }
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return Session(Config.from_dict(config))
+    return session_from(config, overrides)
 
 
 def through_json(state: dict) -> dict:
     return from_document(json.loads(json.dumps(to_document(state), allow_nan=False)))
-
-
-def assert_same(a, b):
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-        np.testing.assert_array_equal(a, b)
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            assert_same(a[k], b[k])
-    elif hasattr(a, "__dataclass_fields__"):
-        for k in a.__dataclass_fields__:
-            assert_same(getattr(a, k), getattr(b, k))
-    elif isinstance(a, float) and math.isnan(a):
-        assert math.isnan(b)
-    else:
-        assert a == b
 
 
 def assert_carries_on_identically(original: Session, restored: Session, iterations: int = 8):

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import PHASES, Config, ConfigError, PhaseOrderError, Session
+from engine_helpers import session_from
+from engine import PHASES, ConfigError, PhaseOrderError, Session
 
 
 def make(**overrides) -> Session:
@@ -21,12 +22,7 @@ def make(**overrides) -> Session:
         "seed": 11,
         "eval_every": 3,
     }
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return Session(Config.from_dict(config))
+    return session_from(config, overrides)
 
 
 def step(s: Session, phases=PHASES):

@@ -7,7 +7,6 @@ error ½Σ(t - o)², which for one sample and two outputs is exactly mse's mean 
 learning rate 0.5. His w1 joins input 1 to hidden 1, w3 input 1 to hidden 2, so
 W[0] = [[w1, w3], [w2, w4]] and W[1] = [[w5, w7], [w6, w8]].
 """
-import numpy as np
 import pytest
 
 from engine import Config, Session
