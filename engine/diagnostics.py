@@ -51,7 +51,7 @@ def hints(session: "Session", diagnostics: np.ndarray) -> list[dict]:
         found.append({"kind": kind, "layer": layer, "message": message, "numbers": numbers})
 
     lr = session.config.optimizer.learning_rate
-    for l, (grad_norm, ratio, dead, saturated) in enumerate(diagnostics):
+    for l, (_, ratio, dead, saturated) in enumerate(diagnostics):
         n_units = net.layers[l + 1]
         name = net.activations[l + 1].name
         if not np.isnan(dead) and dead >= 0.5:
