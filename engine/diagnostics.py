@@ -77,7 +77,8 @@ def hints(session: "Session", diagnostics: np.ndarray) -> list[dict]:
         if shrink < 1e-3:
             remedy = ("use relu or tanh, or fewer layers" if session.config.network.activation == "sigmoid"
                       else "look for dead or saturated units, or use fewer layers")
-            hint("vanishing", 0, f"gradients shrink {1 / shrink:.0f}× from the last layer back to the first "
+            how_much = f"shrink {1 / shrink:.0f}×" if shrink > 0 else "vanish entirely"
+            hint("vanishing", 0, f"gradients {how_much} from the last layer back to the first "
                  f"(‖∂L/∂W[0]‖ = {norms[0]:.2e}) — vanishing gradients: {remedy}",
                  first=float(norms[0]), last=float(norms[-1]))
         elif shrink > 1e3:

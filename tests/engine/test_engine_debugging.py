@@ -1,6 +1,7 @@
 """The debugger's engine side: layer-by-layer steps, breakpoints, time travel, diagnostics
 and hints, frozen biases and the full-batch gradient."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -352,3 +353,15 @@ def test_mini_batch_and_full_batch_gradients_are_compared_per_layer():
     assert np.array_equal(c.full_W[0], full_W[0])
     whole = make(preset="iris", batch_size=120).compare_gradients()
     assert whole.cosine == pytest.approx([1.0, 1.0], abs=1e-12) and whole.norm_ratio == pytest.approx([1.0, 1.0])
+
+
+def test_a_first_layer_with_no_gradient_at_all_is_called_vanishing_without_dividing_by_zero():
+    s = make(network={"layers": [2, 4, 1], "activation": "relu", "init": "explicit",
+                      "W": [[[-1.0] * 4, [-1.0] * 4], [[1.0]] * 4], "b": [[-100.0] * 4, [0.0]]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.train(iterations=1)
+        d = s.diagnostics()
+    vanishing = [h for h in d.hints if h["kind"] == "vanishing"]
+    assert d.layers[0, 0] == 0.0 and "vanish entirely" in vanishing[0]["message"]
+    assert d.layers[0, 2] == 1.0   # every ReLU of layer 1 is dead
