@@ -13,13 +13,13 @@ import orjson
 
 from engine import Session
 from engine import trace as t
+from engine.diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS
 
 if TYPE_CHECKING:
     from .sessions import LiveSession
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
-_INTERNAL = {"layer"}   # how far a phase got: always the whole way once it returns
 
 
 def dumps(value: Any) -> bytes:
@@ -39,7 +39,7 @@ def finite(value: Any) -> Any:
     if kind is np.ndarray:
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             return _spell_non_finite(value.tolist())
-        return value
+        return value if value.flags.c_contiguous else np.ascontiguousarray(value)   # as orjson needs
     if kind is float or kind is np.float64:
         return value if math.isfinite(value) else _spell(value)
     if kind is dict:
@@ -47,18 +47,18 @@ def finite(value: Any) -> Any:
     if kind is list or kind is tuple:
         return [finite(v) for v in value]
     if hasattr(kind, "__dataclass_fields__"):
-        return {k: finite(v) for k, v in vars(value).items() if k not in _INTERNAL}
+        return {k: finite(v) for k, v in vars(value).items()}
     return value
 
 
-def _spell(x: float) -> str:
-    return "NaN" if math.isnan(x) else _NON_FINITE[x]
+def _spell(x: float, nan: Any = "NaN") -> Any:
+    return nan if math.isnan(x) else _NON_FINITE[x]
 
 
-def _spell_non_finite(value: Any) -> Any:
+def _spell_non_finite(value: Any, nan: Any = "NaN") -> Any:
     if isinstance(value, list):
-        return [_spell_non_finite(v) for v in value]
-    return value if math.isfinite(value) else _spell(value)
+        return [_spell_non_finite(v, nan) for v in value]
+    return value if math.isfinite(value) else _spell(value, nan)
 
 
 # ---- one body per route ----------------------------------------------------------------
@@ -78,6 +78,7 @@ def summary(live: "LiveSession") -> dict[str, Any]:
     s = live.engine
     return {
         "id": live.id, "config": orjson.Fragment(live.config_json), "phase": s.phase, "next_phase": s.next_phase,
+        "layer": s.layer,
         "iteration": s.iteration, "epoch": s.epoch, "batch_in_epoch": s.batch_pos,
         "batches_per_epoch": s.batches_per_epoch, "status": s.status, "divergence": s.divergence,
         "playing": live.playing, "metrics": asdict(s.metrics()), "max_rewind": s.max_rewind,
@@ -90,6 +91,60 @@ def phase_body(session: Session, result: Any) -> dict[str, Any]:
     body = finite(result)
     body["phase"], body["next_phase"] = session.phase, session.next_phase
     return body
+
+
+def network(session: Session) -> dict[str, Any]:
+    """Weights, biases, the latest gradients and the optimizer's state."""
+    return {**finite(session.network_state()), "optimizer_state": finite(session.optimizer_state())}
+
+
+def breakpoints(session: Session) -> dict[str, Any]:
+    bp = session.breakpoints
+    return {"breakpoints": None if bp is None else bp.to_dict()}
+
+
+def breakpoint_body(session: Session, result: t.TrainResult) -> dict[str, Any] | None:
+    """What stopped a train or play, with the epoch also for a NaN (the engine's divergence
+    record has the iteration and phase only)."""
+    if result.breakpoint is None:
+        return None
+    return finite({"epoch": session.epoch, **result.breakpoint})
+
+
+def history(h: t.History) -> dict[str, Any]:
+    """The logged rows; in the diagnostics, null where a column does not apply (NaN in the engine)."""
+    return {**finite({k: v for k, v in vars(h).items() if k != "diagnostics"}),
+            "diagnostics": _nan_as_null(h.diagnostics)}
+
+
+def diagnostics(d: t.Diagnostics | None) -> dict[str, Any]:
+    if d is None:   # before the first completed iteration
+        return {"iteration": None, "columns": list(DIAGNOSTIC_COLUMNS), "layers": [], "hints": []}
+    return {"iteration": d.iteration, "columns": list(d.columns), "layers": _nan_as_null(d.layers),
+            "hints": finite(d.hints)}
+
+
+def _nan_as_null(values: np.ndarray) -> Any:
+    return _spell_non_finite(values.tolist(), nan=None)
+
+
+def full_gradient(c: t.GradientComparison) -> dict[str, Any]:
+    return finite({"batch": c.batch, "full": {"grad_W": c.full_W, "grad_b": c.full_b},
+                   "mini_batch": {"grad_W": c.batch_W, "grad_b": c.batch_b},
+                   "cosine": c.cosine, "norm_ratio": c.norm_ratio})
+
+
+def past(then: Session) -> dict[str, Any]:
+    """A detached copy of a session as it was at an iteration's start, then that iteration's
+    numbers (stepping the copy changes nothing else)."""
+    iteration = then.iteration
+    start = {"network": {k: v for k, v in finite(then.network_state()).items() if k in ("layers", "W", "b")},
+             "metrics": finite(then.metrics()), "config": public_config(then.config.to_dict())}
+    for phase in ("forward", "loss", "backward", "update"):
+        then.run_phase(phase)
+        if then.status != "ok":   # that iteration diverged: its trace stops where it did
+            break
+    return {"iteration": iteration, **start, "trace": finite(then.trace())}
 
 
 def data(session: Session) -> dict[str, Any]:
@@ -119,15 +174,17 @@ def gradcheck(result: t.GradCheck) -> dict[str, Any]:
 
 def frame(live: "LiveSession", resolution: int) -> dict[str, Any]:
     """What a follower draws while the session plays: weights, metrics, the newest iteration's
-    batch loss and gradient norms, and the boundary as bytes."""
+    batch loss, gradient norms and first sample's activations, and the boundary as bytes."""
     s = live.engine
     newest = s.history(since=s.iteration - 1)   # the row logged by the last update, if any
     logged = len(newest.iterations) > 0
+    forward = s.trace().forward
     return {
         "iteration": s.iteration, "epoch": s.epoch, "status": s.status,
         "W": s.network.W, "b": s.network.b, "metrics": asdict(s.metrics()),
         "batch_loss": newest.batch_loss[0] if logged else None,
         "grad_norm": newest.grad_norm[0] if logged else None,
+        "a_sample": [None if a is None else a[0] for a in forward.a] if forward is not None else None,
         "boundary": quantised_boundary(s, resolution) if s.network.layers[0] in (1, 2) else None,
     }
 

@@ -12,6 +12,8 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING
 
+from engine.trace import TrainResult
+
 from . import encoding
 
 if TYPE_CHECKING:
@@ -114,6 +116,18 @@ class Hubs:
             self.publish(live.id, encoding.dumps({"type": "state", "reason": reason,
                                                   "session": encoding.summary(live)}))
 
+    def stopped(self, live: "LiveSession", result: TrainResult, reason: str) -> None:
+        """After a train: what stopped it early, if anything, then the state (reason
+        `breakpoint` when one fired; `diverged` when it diverged)."""
+        if result.stopped_by is not None:
+            self.breakpoint(live, result)
+        self.state(live, "breakpoint" if result.stopped_by == "breakpoint" else reason)
+
+    def breakpoint(self, live: "LiveSession", result: TrainResult) -> None:
+        if self.watched(live.id):
+            self.publish(live.id, encoding.dumps({"type": "breakpoint",
+                                                  **encoding.breakpoint_body(live.engine, result)}))
+
     def metrics(self, live: "LiveSession") -> None:
         if self.watched(live.id):
             s = live.engine
@@ -134,4 +148,5 @@ class Hubs:
 def snapshot(live: "LiveSession") -> bytes:
     s = live.engine
     return encoding.dumps({"type": "snapshot", "session": encoding.summary(live),
-                           "network": s.network_state(), "trace": s.trace(), "history": s.history()})
+                           "network": encoding.network(s), "trace": s.trace(),
+                           "history": encoding.history(s.history())})

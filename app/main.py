@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from . import __version__, pages, routes, websocket
+from . import __version__, debug_routes, pages, routes, websocket
 from .errors import install_handlers
 from .runtime import Runtime
 from .settings import Settings
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Taffy", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_handlers(app)
-    for router in (*routes.routers, websocket.router, pages.router):
+    for router in (*routes.routers, *debug_routes.routers, websocket.router, pages.router):
         app.include_router(router)
     pages.mount_static(app)
     _declare_security(app)

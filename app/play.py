@@ -14,8 +14,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from engine.trace import TrainResult
+
 from .events import Hubs
-from .sessions import LiveSession, Sessions
+from .sessions import LiveSession, Sessions, attempted
 from .settings import Settings
 
 log = logging.getLogger("taffy")
@@ -64,15 +66,24 @@ class Player:
         live.playing = True
         self._wake.set()
 
-    def pause(self, live: LiveSession, reason: str = "pause") -> None:
-        """Stop playing; the training so far is journaled and followers get a last frame
-        and the state (also when it was not playing, so every client agrees)."""
+    def pause(self, live: LiveSession, stopped: TrainResult | None = None) -> None:
+        """Stop playing; the training so far is journaled and followers get a last frame,
+        the breakpoint or NaN that `stopped` it if one did, and the state (also when it was
+        not playing, so every client agrees)."""
         playing = self._playing.pop(live.id, None)
         live.playing = False
         if playing is not None:
             self._journal(playing)
             self.hubs.frame(live, self.settings.frame_resolution)
-        self.hubs.state(live, reason, was_ok=False)
+        if stopped is not None:
+            self.hubs.breakpoint(live, stopped)
+        self.hubs.state(live, "pause" if stopped is None else "breakpoint", was_ok=False)
+
+    def journal(self, live: LiveSession) -> None:
+        """Journal what a playing session has trained so far (before a change made while it plays)."""
+        playing = self._playing.get(live.id)
+        if playing is not None:
+            self._journal(playing)
 
     def forget(self, session_id: str) -> None:
         """The session is being deleted: nothing to journal or tell."""
@@ -121,9 +132,9 @@ class Player:
             elapsed = time.monotonic() - started
             playing.seconds_per_iteration = max(elapsed / max(1, result.iterations_run), 1e-7)
             playing.trained += n
-            playing.unjournaled += n
-            if result.stopped_by is not None:   # "diverged" (or an engine breakpoint)
-                self.pause(live, reason=result.stopped_by)
+            playing.unjournaled += attempted(result.iterations_run, result)
+            if result.stopped_by is not None:   # a NaN or a breakpoint
+                self.pause(live, stopped=result)
                 return True
         now = time.monotonic()
         if now - playing.journaled_at >= self.settings.play_journal_seconds:

@@ -20,7 +20,7 @@ from engine import config as engine_config
 from engine.presets import DEFAULT_PRESET, build_config, preset_config
 
 from . import __version__, encoding, schemas
-from .actions import Actions
+from .actions import KEEP, Actions, kept
 from .errors import ApiError, from_engine, too_large
 from .examples import ok
 from .runtime import runtime_of
@@ -36,7 +36,7 @@ _ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
     403: ("A wrong token", {"detail": "the token is not this session's", "errors": []}),
     404: ("No such session", {"detail": "no session 'abc': it never existed, was deleted or expired", "errors": []}),
     409: ("Conflicts with the session's state: a phase out of order (with `expected`), playing, "
-          "diverged (with `divergence`), or rewinding past the kept history (with `max_rewind`)",
+          "diverged (with `divergence`), or going past the kept history (with `max_rewind`)",
           {"detail": "cannot run backward now: call loss next", "errors": [], "expected": "loss"}),
     413: ("Over a limit of this server (see `limits` in /api/presets)",
           {"detail": "iterations must be at most 100000 iterations per call (a limit of this server)",
@@ -244,14 +244,26 @@ _PHASE_DOCS = {
 }
 
 
+_BY_LAYER = (" With `{\"layers\": n}`, only the next n weight layers: the same numbers as the whole phase, "
+             "a few layers at a time; `layer` says how far it got, and `next_phase` stays until it is finished.")
+
+
 def _phase_route(phase: str) -> None:
+    by_layer = phase in ("forward", "backward")
+
     async def run_phase(request: Request, session_id: SessionId) -> Response:
         actions, live = target(request)
         return reply(await actions.phase(live, phase))
 
+    async def run_layers(request: Request, session_id: SessionId, body: schemas.LayersIn | None = None) -> Response:
+        actions, live = target(request)
+        return reply(await actions.phase(live, phase, body.layers if body is not None else None))
+
     changing.post(f"/sessions/{{session_id}}/{phase}", response_model=_PHASE_MODELS[phase], tags=["phases"],
-                  responses={**ok(phase), **errors(*CHANGE)}, name=phase, summary=phase.capitalize(),
-                  description=_PHASE_DOCS[phase] + " Out of order it is a 409 naming the phase `expected`.")(run_phase)
+                  responses={**ok(phase), **errors(*CHANGE, *(WITH_BODY if by_layer else ()))},
+                  name=phase, summary=phase.capitalize(),
+                  description=_PHASE_DOCS[phase] + (_BY_LAYER if by_layer else "")
+                  + " Out of order it is a 409 naming the phase `expected`.")(run_layers if by_layer else run_phase)
 
 
 for _phase in PHASES:
@@ -262,9 +274,17 @@ for _phase in PHASES:
                responses={**ok("train"), **errors(*CHANGE, *WITH_BODY)})
 async def train(request: Request, body: schemas.TrainIn, session_id: SessionId) -> Response:
     """Finish the iteration in progress, then run whole ones: `iterations` of them, or up to the
-    `epochs`-th epoch boundary from here. Stops early if a NaN or inf appears."""
+    `epochs`-th epoch boundary from here. Stops early if a NaN or inf appears, or a breakpoint
+    fires (`stopped_by` and `breakpoint` say which, with its numbers)."""
     actions, live = target(request)
-    return reply(await actions.train(live, body.iterations, body.epochs))
+    return reply(await actions.train(live, body.iterations, body.epochs, breakpoints_given(body)))
+
+
+def breakpoints_given(body: schemas.TrainIn | schemas.PlayCommand) -> Any:
+    """The conditions a train or play sets first: a dict, None to clear them, KEEP if left out."""
+    if "breakpoints" not in body.model_fields_set:
+        return KEEP
+    return body.breakpoints.conditions() if body.breakpoints is not None else None
 
 
 @changing.post("/sessions/{session_id}/rewind", response_model=schemas.Summary, tags=["phases"],
@@ -281,9 +301,10 @@ async def rewind(request: Request, body: schemas.RewindIn, session_id: SessionId
 @api.get("/sessions/{session_id}/network", response_model=schemas.NetworkOut, tags=["reading"],
          responses={**ok("network"), **errors(*READ)})
 async def get_network(request: Request, session_id: SessionId) -> Response:
-    """Every weight and bias, and the latest gradients (null before the first backward)."""
+    """Every weight and bias, the latest gradients (null before the first backward) and the
+    optimizer's state."""
     actions, live = target(request)
-    return reply(await actions.read(live, Session.network_state))
+    return reply(await actions.read(live, encoding.network))
 
 
 @changing.put("/sessions/{session_id}/network", response_model=schemas.NetworkOut, tags=["phases"],
@@ -291,7 +312,8 @@ async def get_network(request: Request, session_id: SessionId) -> Response:
 async def put_network(request: Request, body: schemas.NetworkSetIn, session_id: SessionId) -> Response:
     """Set every weight and bias (shapes must match, values finite); drops an iteration in progress."""
     actions, live = target(request)
-    return reply(await actions.set_network(live, body.W, body.b))
+    return reply(await actions.change(live, {"op": "network", "W": body.W, "b": body.b}, "network",
+                                      lambda live: encoding.network(live.engine)))
 
 
 @api.get("/sessions/{session_id}/trace", response_model=schemas.TraceOut, tags=["reading"],
@@ -308,7 +330,7 @@ async def history(request: Request, session_id: SessionId,
                   since: int = Query(0, ge=0, description="only iterations after this one")) -> Response:
     """Batch loss and gradient norms per iteration; train and test metrics every `eval_every`."""
     actions, live = target(request)
-    return reply(await actions.read(live, lambda s: s.history(since=since)))
+    return reply(await actions.read(live, lambda s: encoding.history(s.history(since=since))))
 
 
 @api.post("/sessions/{session_id}/predict", response_model=schemas.PredictOut, tags=["reading"],
@@ -325,13 +347,19 @@ async def predict(request: Request, body: schemas.PredictIn, session_id: Session
 @api.get("/sessions/{session_id}/boundary", response_model=schemas.BoundaryOut, tags=["reading"],
          responses={**ok("boundary"), **errors(*READ, 413)})
 async def boundary(request: Request, session_id: SessionId,
-                   resolution: int = Query(40, ge=2, description="grid points per side")) -> Response:
-    """Outputs and every neuron over a grid spanning the inputs (1 or 2 of them)."""
+                   resolution: int = Query(40, ge=2, description="grid points per side"),
+                   iteration: int | None = Query(None, description="a kept iteration: the boundary at its start")) -> Response:
+    """Outputs and every neuron over a grid spanning the inputs (1 or 2 of them); now, or as it
+    was at a kept iteration's start."""
     limit = runtime_of(request).settings.max_resolution
     if resolution > limit:
         raise too_large("resolution", limit, "points per side")
     actions, live = target(request)
-    return reply(await actions.read_slowly(live, lambda s: s.boundary(resolution)))
+
+    def read(s: Session) -> Any:
+        return (s if iteration is None else kept(s, iteration)).boundary(resolution)
+
+    return reply(await actions.read_slowly(live, read))
 
 
 @api.get("/sessions/{session_id}/gradcheck", response_model=schemas.GradCheckOut, tags=["reading"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from engine import DATASETS, PHASES, PRESETS
 from engine.config import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS
@@ -44,8 +44,9 @@ class DataIn(Strict):
     noise: float | None = Opt(description="0 to 1; null for the data set's default")
     test_fraction: float = Opt(description="share of rows held out for testing, 0 to 0.9")
     seed: int = Opt(description="seed of generation and of the train/test split")
-    X: list[list[float]] = Opt(description="custom only: one row of numbers per sample")
-    y: list[Number | list[Number]] = Opt(
+    X: list[list[float]] | None = Field(default=None, description="custom only: one row of numbers per sample")
+    y: list[Number | list[Number]] | None = Field(
+        default=None,
         description="custom only: a number per sample, or a row; class labels or one-hot rows for cross_entropy")
 
 
@@ -55,8 +56,8 @@ class NetworkIn(Strict):
     output_activation: Literal[OUTPUT_ACTIVATIONS] = Opt()
     init: Literal[INITS] = Opt()
     init_range: list[float] = Opt(min_length=2, max_length=2, description="[low, high] for init uniform")
-    W: list[list[list[float]]] = Opt(description="init explicit: W[l][i][j]")
-    b: list[list[float]] = Opt(description="init explicit: b[l][j]")
+    W: list[list[list[float]]] | None = Field(default=None, description="init explicit: W[l][i][j]")
+    b: list[list[float]] | None = Field(default=None, description="init explicit: b[l][j]")
 
 
 class OptimizerIn(Strict):
@@ -103,11 +104,49 @@ class CreateIn(ConfigIn):
 
 # ---- other request bodies --------------------------------------------------------------
 
+class WatchIn(Strict):
+    layer: int = Field(ge=0)
+    i: int = Field(ge=0)
+    j: int | None = Field(default=None, ge=0, description="null (or left out): the bias b[layer][i]")
+    value: float = Field(description="stop when the parameter crosses this value")
+
+
+class BreakpointsIn(Strict):
+    """Stop conditions for train and play, all optional (a NaN or inf always stops)."""
+    loss_rising: int | None = Field(default=None, ge=1, description="the batch loss rose this many iterations in a row")
+    grad_norm_above: float | None = Field(default=None, ge=0, description="any layer's gradient norm above this (exploding)")
+    grad_norm_below: float | None = Field(default=None, ge=0, description="any layer's gradient norm below this (vanishing)")
+    grad_norm_iterations: int | None = Field(default=None, ge=1,
+                                             description="... for this many iterations in a row (default 1)")
+    watch: WatchIn | None = Field(default=None, description="W[layer][i][j] (or b[layer][i]) crossed `value`")
+    loss_below: float | None = Field(default=None, ge=0, description="the batch loss fell below this")
+    at_iteration: int | None = Field(default=None, ge=1, description="this many iterations done")
+    at_epoch: int | None = Field(default=None, ge=1, description="this many epochs done")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"grad_norm_below": 1e-4, "grad_norm_iterations": 5},
+        {"loss_rising": 3, "watch": {"layer": 0, "i": 1, "j": 0, "value": 0.0}}]})
+
+    def conditions(self) -> dict[str, Any]:
+        """As the engine takes them: the conditions given (a watch's null j means a bias)."""
+        return self.model_dump(exclude_none=True)
+
+
 class TrainIn(Strict):
     iterations: int = Opt(ge=1, description="whole iterations to run (an iteration in progress counts as one)")
     epochs: int = Opt(ge=1, description="epoch boundaries to cross")
+    breakpoints: BreakpointsIn | None = Field(
+        default=None, description="conditions to set first, as PUT /breakpoints does (null clears them); "
+                                  "left out, those set stay")
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"iterations": 100}, {"epochs": 5}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"iterations": 100}, {"epochs": 5},
+                                                              {"iterations": 500, "breakpoints": {"loss_below": 0.05}}]})
+
+
+class LayersIn(Strict):
+    layers: int = Field(ge=1, description="advance this many weight layers only (at most the network's)")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"layers": 1}]})
 
 
 class RewindIn(Strict):
@@ -122,6 +161,50 @@ class NetworkSetIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"W": [[[0.5], [-0.5]]], "b": [[0.1]]}]})
+
+
+class EditIn(Strict):
+    layer: int = Field(ge=0)
+    i: int = Field(ge=0)
+    j: int | None = Field(default=None, ge=0, description="null (or left out): the bias b[layer][i]")
+    value: float
+
+
+class EditsIn(Strict):
+    edits: list[EditIn] = Field(min_length=1, description="W[layer][i][j] (or b[layer][i]) = value, in order")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"edits": [{"layer": 0, "i": 1, "j": 0, "value": 0.5}, {"layer": 1, "i": 0, "j": None, "value": -0.1}]}]})
+
+
+IN_PLACE = "optimizer (its parameters, not its name), regularization, freeze_biases, eval_every"
+
+
+def _needs_new_session(value: Any) -> Any:
+    raise ValueError(f"needs a new session; in place: {IN_PLACE}")
+
+
+# A config field that cannot change in place: declared so that sending it is refused naming
+# the field and saying why, not as an unknown field.
+NotInPlace = Annotated[Any, AfterValidator(_needs_new_session),
+                       WithJsonSchema({"not": {}, "description": "cannot change in place: create a new session"})]
+
+
+class ConfigChangeIn(Strict):
+    """Training settings to change in place; rewinding to before the change brings the old ones back."""
+    optimizer: OptimizerIn = Opt(description="its parameters (the name, if given, must stay the same)")
+    regularization: RegularizationIn = Opt()
+    freeze_biases: bool = Opt()
+    eval_every: int = Opt()
+    preset: NotInPlace = Opt()
+    data: NotInPlace = Opt()
+    network: NotInPlace = Opt()
+    loss: NotInPlace = Opt()
+    batch_size: NotInPlace = Opt()
+    seed: NotInPlace = Opt()
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"optimizer": {"learning_rate": 0.01}}, {"regularization": {"kind": "l2", "rate": 0.001}, "freeze_biases": True}]})
 
 
 class PredictIn(Strict):
@@ -147,11 +230,13 @@ class AuthCommand(Strict):
 class StepCommand(Strict):
     type: Literal["step"]
     phase: Literal[PHASES + ("iteration", "epoch")]
+    layers: int | None = Field(default=None, ge=1, description="forward and backward: this many weight layers only")
 
 
 class PlayCommand(Strict):
     type: Literal["play"]
     iterations_per_second: float | None = Field(default=None, gt=0)
+    breakpoints: BreakpointsIn | None = Field(default=None, description="set first (null clears); left out: unchanged")
 
 
 class PauseCommand(Strict):
@@ -206,6 +291,7 @@ class Summary(BaseModel):
     config: ConfigIn = Field(description="the full config; custom data rows are left out (see /data)")
     phase: Phase | None = Field(description="the last phase run in the iteration in progress")
     next_phase: Phase
+    layer: int | None = Field(description="where a forward or backward stepped layer by layer stands; else null")
     iteration: int = Field(description="completed iterations (updates applied)")
     epoch: int
     batch_in_epoch: int
@@ -231,7 +317,8 @@ class ForwardData(BaseModel):
     iteration: int
     batch: list[int]
     z: list[Matrix | None]
-    a: list[Matrix]
+    a: list[Matrix | None] = Field(description="null for layers not reached yet")
+    layer: int = Field(description="the highest layer whose a is known (L after the whole phase)")
 
 
 class LossData(BaseModel):
@@ -246,9 +333,13 @@ class LossData(BaseModel):
 class BackwardData(BaseModel):
     iteration: int
     delta: list[Matrix | None]
-    grad_W: list[Matrix]
-    grad_b: list[Vector]
-    grad_W_reg: list[Matrix] | None
+    grad_W: list[Matrix | None] = Field(description="null for layers not reached yet")
+    grad_b: list[Vector | None]
+    grad_W_reg: list[Matrix | None] | None
+    layer: int = Field(description="the lowest weight layer whose gradient is known (0 after the whole phase)")
+
+
+OptimizerState = dict[str, int | list[Matrix] | list[Vector]]
 
 
 class UpdateData(BaseModel):
@@ -257,7 +348,7 @@ class UpdateData(BaseModel):
     b: list[Vector]
     step_W: list[Matrix]
     step_b: list[Vector]
-    optimizer_state: dict[str, int | list[Matrix] | list[Vector]]
+    optimizer_state: OptimizerState
 
 
 class ForwardOut(ForwardData, PhaseState):
@@ -284,9 +375,52 @@ class TraceOut(BaseModel):
     update: UpdateData | None
 
 
+BREAKPOINT_KINDS = ("nan", "loss_rising", "grad_norm_above", "grad_norm_below", "watch", "loss_below",
+                    "at_iteration", "at_epoch")
+
+
+class BreakpointOut(BaseModel):
+    """What stopped training, and the numbers behind it (those that apply to its kind)."""
+    kind: Literal[BREAKPOINT_KINDS] = Field(description="nan: a NaN or inf (the session diverged)")
+    iteration: int
+    epoch: int
+    detail: str
+    phase: Phase | None = Field(default=None, description="nan: the phase where it appeared")
+    layer: int | None = None
+    value: Num | None = None
+    bound: Num | None = None
+    iterations: int | None = Field(default=None, description="in a row")
+    i: int | None = None
+    j: int | None = None
+
+
 class TrainOut(BaseModel):
     iterations_run: int
+    stopped_by: Literal["diverged", "breakpoint"] | None = Field(description="null when every iteration ran")
+    breakpoint: BreakpointOut | None
     session: Summary
+
+
+class Watch(BaseModel):
+    layer: int
+    i: int
+    j: int | None
+    value: float
+
+
+class Breakpoints(BaseModel):
+    loss_rising: int | None
+    grad_norm_above: float | None
+    grad_norm_below: float | None
+    grad_norm_iterations: int
+    watch: Watch | None
+    loss_below: float | None
+    at_iteration: int | None
+    at_epoch: int | None
+
+
+class BreakpointsOut(BaseModel):
+    breakpoints: Breakpoints | None
 
 
 class NetworkOut(BaseModel):
@@ -295,6 +429,8 @@ class NetworkOut(BaseModel):
     b: list[Vector]
     grad_W: list[Matrix] | None
     grad_b: list[Vector] | None
+    optimizer_state: OptimizerState = Field(description="as in update; Adam adds the bias-corrected "
+                                                        "exp_avg_hat_W/_b and exp_avg_sq_hat_W/_b")
 
 
 class Evaluation(BaseModel):
@@ -306,11 +442,90 @@ class Evaluation(BaseModel):
     test_accuracy: Num | None
 
 
+DiagnosticsTable = list[list[Num | None]]   # [layer][column], null where a column does not apply
+
+
 class HistoryOut(BaseModel):
     iterations: list[int]
     batch_loss: Vector
     grad_norm: Matrix
     evaluations: list[Evaluation]
+    diagnostics_iterations: list[int] = Field(description="every eval_every iterations")
+    diagnostics: list[DiagnosticsTable] = Field(description="[row][layer][column], columns as in /diagnostics")
+
+
+class Hint(BaseModel):
+    kind: Literal["dead_relu", "saturated", "update_too_large", "update_too_small", "vanishing", "exploding"]
+    layer: int | None
+    message: str
+    numbers: dict[str, Num | int]
+
+
+class DiagnosticsOut(BaseModel):
+    iteration: int | None = Field(description="the last completed iteration; null before one")
+    columns: list[str]
+    layers: DiagnosticsTable
+    hints: list[Hint]
+
+
+class Gradient(BaseModel):
+    grad_W: list[Matrix]
+    grad_b: list[Vector]
+
+
+class FullGradientOut(BaseModel):
+    batch: list[int]
+    full: Gradient
+    mini_batch: Gradient
+    cosine: list[Num | None]
+    norm_ratio: list[Num | None]
+
+
+class PastNetwork(BaseModel):
+    layers: list[int]
+    W: list[Matrix]
+    b: list[Vector]
+
+
+class PastOut(BaseModel):
+    iteration: int
+    network: PastNetwork = Field(description="at the iteration's start")
+    metrics: Metrics = Field(description="at the iteration's start")
+    config: ConfigIn = Field(description="the settings in effect during it")
+    trace: TraceOut = Field(description="that iteration, run from its start")
+
+
+class ChainTerm(BaseModel):
+    k: int
+    w_jk: Num
+    delta_k: Num
+    product: Num
+
+
+class ChainSample(BaseModel):
+    sample: int = Field(description="the training row")
+    z_j: Num
+    delta_j: Num
+    f_prime_z_j: Num | None = Field(default=None, description="left out for softmax (cross-entropy gives ∂L/∂z)")
+    a_i: Num | None = Field(default=None, description="a weight's input; left out for a bias")
+    product: Num
+    d_loss_d_output_j: Num | None = Field(default=None, description="an output neuron's ∂L/∂ŷ_j")
+    upstream: Num | None = Field(default=None, description="a hidden neuron's Σ_k w_jk δ_k")
+    terms: list[ChainTerm] | None = None
+
+
+class ChainRuleOut(BaseModel):
+    iteration: int
+    layer: int
+    i: int | None = Field(description="null for the bias b[layer][j]")
+    j: int
+    value: Num = Field(description="the weight the iteration used")
+    activation: str
+    samples: list[ChainSample]
+    sum: Num
+    grad: Num
+    grad_reg: Num
+    total: Num
 
 
 class PredictOut(BaseModel):

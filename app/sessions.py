@@ -20,6 +20,7 @@ import orjson
 
 from engine import Limits, Session, TaffyError, session_from_state, session_to_state
 from engine.serialize import from_document, to_document
+from engine.trace import TrainResult
 
 from .encoding import public_config
 from .errors import ApiError, not_found
@@ -32,17 +33,44 @@ Op = dict[str, Any]
 
 
 def apply_op(engine: Session, op: Op) -> Any:
-    """Make one recorded change: {"op": "phase" | "train" | "rewind" | "network", ...}."""
+    """Make one recorded change: {"op": "phase" | "train" | "rewind" | "network" | "edits" |
+    "breakpoints" | "training" | "reset", ...}."""
     kind = op["op"]
     if kind == "phase":
-        return engine.run_phase(op["phase"])
+        return engine.run_phase(op["phase"], layers=op.get("layers"))
     if kind == "train":
-        return engine.train(iterations=op["iterations"])
+        return train_exactly(engine, op["iterations"])
     if kind == "rewind":
         return engine.rewind(op["iterations"])
     if kind == "network":
         return engine.set_network(op["W"], op["b"])
+    if kind == "edits":
+        return engine.edit_parameters(op["edits"])
+    if kind == "breakpoints":
+        return engine.set_breakpoints(op["breakpoints"])
+    if kind == "training":
+        return engine.set_training(op["changes"])
+    if kind == "reset":
+        return engine.reset()
     raise ValueError(f"unknown op {kind!r}")
+
+
+def train_exactly(engine: Session, iterations: int) -> None:
+    """Replay a train op: the iterations it ran, no more and no fewer. Where a breakpoint
+    stopped it was decided when it ran (the op records what ran), so one firing here is
+    passed over; a divergence ends it, as it did then."""
+    remaining = iterations
+    while remaining > 0:
+        result = engine.train(iterations=remaining)
+        remaining -= result.iterations_run
+        if result.stopped_by == "diverged":
+            return
+
+
+def attempted(run: int, result: TrainResult) -> int:
+    """The iterations a train op records: those run, and the one that diverged, if one did
+    (replaying it diverges at the same place)."""
+    return run + (result.stopped_by == "diverged")
 
 
 def op_cost(op: Op) -> int:
@@ -76,8 +104,18 @@ class LiveSession:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)   # held across awaits (train, gradcheck)
 
     def __post_init__(self) -> None:
-        # serialised once: it never changes, and every summary carries it
-        self.config_json = orjson.dumps(public_config(self.engine.config.to_dict()))
+        self._config_json = b""
+        self._config_of: object = None   # the engine config _config_json was made from
+
+    @property
+    def config_json(self) -> bytes:
+        """The public config, serialised once per config: every summary carries it, and it
+        changes only when the engine's config object does (a settings change, or a rewind
+        across one)."""
+        if self.engine.config is not self._config_of:
+            self._config_json = orjson.dumps(public_config(self.engine.config.to_dict()))
+            self._config_of = self.engine.config
+        return self._config_json
 
     def accepts(self, token: str) -> bool:
         return hmac.compare_digest(token_hash(token), self.token_hash)

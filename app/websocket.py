@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from . import encoding
 from .errors import ApiError, from_validation, too_large
 from .events import CLOSE, RESYNC, Follower, snapshot
+from .routes import breakpoints_given
 from .runtime import Runtime, runtime_of
 from .schemas import Command
 
@@ -94,9 +95,9 @@ async def _command(runtime: Runtime, session_id: str, text: str, authorised: boo
     if not authorised:
         raise ApiError(401, 'commands need the token: send {"type": "auth", "token": "..."} first')
     if command.type == "step":
-        await actions.step(live, command.phase)
+        await actions.step(live, command.phase, command.layers)
     elif command.type == "play":
-        await actions.play(live, command.iterations_per_second)
+        await actions.play(live, command.iterations_per_second, breakpoints_given(command))
     elif command.type == "pause":
         await actions.pause(live)
     elif command.type == "rewind":

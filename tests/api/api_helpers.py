@@ -54,10 +54,26 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def network_of(engine: Session) -> dict[str, Any]:
+    """GET /network as the engine gives it."""
+    return {**jsonable(vars(engine.network_state())), "optimizer_state": jsonable(engine.optimizer_state())}
+
+
 def state_of(client: TestClient, created: Created) -> tuple[dict, dict, dict]:
     """Everything a change could touch: summary, network, trace."""
     return (client.get(created.url()).json(), client.get(created.url("/network")).json(),
             client.get(created.url("/trace")).json())
+
+
+def receive_until(ws, kind, reason=None, limit=500):
+    """Messages up to and including the first of this type (and reason)."""
+    seen = []
+    for _ in range(limit):
+        message = ws.receive_json()
+        seen.append(message)
+        if message["type"] == kind and (reason is None or message.get("reason") == reason):
+            return seen
+    raise AssertionError(f"no {kind} message in {limit}")
 
 
 class LiveServer:

@@ -7,6 +7,9 @@ CHANGES = [
     ("post", "/forward", None), ("post", "/loss", None), ("post", "/backward", None), ("post", "/update", None),
     ("post", "/train", {"iterations": 3}), ("post", "/rewind", {"iterations": 0}),
     ("put", "/network", {"W": [[[0, 0, 0], [0, 0, 0]], [[0], [0], [0]]], "b": [[0, 0, 0], [0]]}),
+    ("post", "/forward", {"layers": 1}), ("put", "/breakpoints", {"loss_below": 0.1}),
+    ("patch", "/network", {"edits": [{"layer": 0, "i": 0, "j": 0, "value": 1.0}]}),
+    ("patch", "/config", {"optimizer": {"learning_rate": 0.5}}), ("post", "/reset", None),
     ("delete", "", None),
 ]
 
@@ -45,6 +48,7 @@ def test_the_token_is_checked_before_the_body(client, xor, method, path, body):
 
 
 def test_reads_need_no_token(client, xor):
-    for path in ("", "/network", "/trace", "/history", "/boundary", "/gradcheck", "/export", "/data"):
+    for path in ("", "/network", "/trace", "/history", "/boundary", "/gradcheck", "/export", "/data",
+                 "/breakpoints", "/history/0", "/diagnostics", "/full_gradient", "/trace.csv"):
         assert client.get(xor.url(path)).status_code == 200, path
     assert client.post(xor.url("/predict"), json={"X": [[0, 0]]}).status_code == 200

@@ -33,6 +33,16 @@ def test_no_body_makes_the_default_preset(client):
     assert response.json()["config"]["network"]["layers"] == [2, 4, 2, 1]
 
 
+def test_an_exported_config_creates_the_same_session(client):
+    created = create(client, {"preset": "xor", "freeze_biases": True, "eval_every": 5})
+    config = client.get(created.url("/export")).json()["config"]
+    assert config["data"]["X"] is None and config["network"]["W"] is None   # as the export has them
+    again = client.post("/api/sessions", json=config)
+    assert again.status_code == 201, again.text
+    assert again.json()["config"] == created.body["config"]
+    assert again.json()["config"]["freeze_biases"] is True and again.json()["config"]["eval_every"] == 5
+
+
 def test_custom_data(client):
     config = {"data": {"name": "custom", "X": [[0, 0], [0, 1], [1, 0], [1, 1]], "y": [0, 1, 1, 0], "test_fraction": 0},
               "network": {"layers": [2, 2, 1], "activation": "sigmoid", "output_activation": "sigmoid"},

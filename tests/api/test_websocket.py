@@ -4,18 +4,7 @@ import base64
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from api_helpers import create, state_of
-
-
-def receive_until(ws, kind, reason=None, limit=500):
-    """Messages up to and including the first of this type (and reason)."""
-    seen = []
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen.append(message)
-        if message["type"] == kind and (reason is None or message.get("reason") == reason):
-            return seen
-    raise AssertionError(f"no {kind} message in {limit}")
+from api_helpers import create, receive_until, state_of
 
 
 def test_snapshot_on_connect(client, xor):
@@ -183,7 +172,10 @@ def test_play_stops_where_the_session_diverges(client):
         ws.send_json({"type": "auth", "token": created.token})
         ws.receive_json()
         ws.send_json({"type": "play"})
-        state = receive_until(ws, "state", "diverged", limit=5000)[-1]["session"]
+        seen = receive_until(ws, "state", "breakpoint", limit=5000)
+        breakpoint, state = seen[-2], seen[-1]["session"]
+        assert breakpoint["type"] == "breakpoint" and breakpoint["kind"] == "nan"
+        assert breakpoint["iteration"] == state["divergence"]["iteration"]
         assert state["status"] == "diverged" and state["playing"] is False
         ws.send_json({"type": "play"})
         assert receive_until(ws, "error")[-1]["status"] == 409
