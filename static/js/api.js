@@ -10,7 +10,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, token } = {}) {
+// JSON in and out; `text: true` returns the body as text (the CSV and LaTeX exports).
+async function request(method, path, { body, token, text = false } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -20,10 +21,17 @@ async function request(method, path, { body, token } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return null;
+  if (response.ok && text) return response.text();
   const payload = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, payload);
   return payload;
 }
+
+// "?layer=1&i=0&j=2", leaving out the parameters that are null (a bias has no i).
+const query = (params) => {
+  const kept = Object.entries(params).filter(([, v]) => v !== null && v !== undefined);
+  return kept.length ? `?${new URLSearchParams(kept)}` : "";
+};
 
 export const catalogue = {
   presets: () => request("GET", "/presets"),
@@ -55,12 +63,17 @@ export class SessionApi {
     return Boolean(this.token);
   }
 
-  get(path = "") {
-    return request("GET", this.base + path);
+  get(path = "", options = {}) {
+    return request("GET", this.base + path, options);
   }
 
-  post(path, body = {}) {
-    return request("POST", this.base + path, { body, token: this.token });
+  // `body` undefined sends none (the phase routes take no body, or `{"layers": n}`).
+  change(method, path, body) {
+    return request(method, this.base + path, { body, token: this.token });
+  }
+
+  post(path, body) {
+    return this.change("POST", path, body);
   }
 
   summary() { return this.get(); }
@@ -68,13 +81,27 @@ export class SessionApi {
   network() { return this.get("/network"); }
   trace() { return this.get("/trace"); }
   history() { return this.get("/history"); }
-  boundary(resolution) { return this.get(`/boundary?resolution=${resolution}`); }
+  boundary(resolution, iteration = null) { return this.get(`/boundary${query({ resolution, iteration })}`); }
   gradcheck() { return this.get("/gradcheck"); }
   exportDocument() { return this.get("/export"); }
 
-  phase(name) { return this.post(`/${name}`); }
+  // Debugging (docs/api.md, last section): the past, the numbers that explain, exports.
+  historyAt(iteration) { return this.get(`/history/${iteration}`); }
+  diagnostics() { return this.get("/diagnostics"); }
+  breakpoints() { return this.get("/breakpoints"); }
+  fullGradient() { return this.get("/full_gradient"); }
+  chainRule(layer, i, j) { return this.get(`/chain_rule${query({ layer, i, j })}`); }
+  chainRuleTex(layer, i, j) { return this.get(`/chain_rule.tex${query({ layer, i, j })}`, { text: true }); }
+  traceCsv() { return this.get("/trace.csv", { text: true }); }
+
+  // `layers`: advance forward or backward that many layers only (null: the whole phase).
+  phase(name, layers = null) { return this.post(`/${name}`, layers ? { layers } : undefined); }
   train(amount) { return this.post("/train", amount); }
   rewind(iterations) { return this.post("/rewind", { iterations }); }
+  reset() { return this.post("/reset"); }
+  setBreakpoints(conditions) { return this.change("PUT", "/breakpoints", conditions); }
+  patchConfig(changes) { return this.change("PATCH", "/config", changes); }
+  editParameters(edits) { return this.change("PATCH", "/network", { edits }); }
 
   // The event stream. Reconnects with a growing pause; `onMessage` gets every message,
   // `onStatus` gets "open" / "closed" so the page can say when it is offline.

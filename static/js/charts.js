@@ -6,7 +6,7 @@ import { CLASS_COLOURS, fmt, pct } from "./scale.js";
 
 const MARGIN = { left: 46, right: 10, top: 8, bottom: 20 };
 
-class LineChart {
+export class LineChart {
   constructor(canvas, { log = false, aspect = 0.38, format = fmt, fixedRange = null } = {}) {
     this.canvas = canvas;
     this.log = log;
@@ -15,8 +15,9 @@ class LineChart {
     this.fixedRange = fixedRange;
   }
 
-  // series: [{label, colour, xs, ys, width, dash}]
-  draw(series) {
+  // series: [{label, colour, xs, ys, width, dash}]; `marker`: an x to mark with a dashed
+  // vertical line (the iteration time travel shows).
+  draw(series, marker = null) {
     const { context, width, height } = fitCanvas(this.canvas, this.aspect);
     context.clearRect(0, 0, width, height);
     const plotW = width - MARGIN.left - MARGIN.right;
@@ -64,8 +65,23 @@ class LineChart {
       context.beginPath();
       p.forEach(([x, y], n) => (n ? context.lineTo(px(x), py(y)) : context.moveTo(px(x), py(y))));
       context.stroke();
+      // A lone point (diagnostics are logged every few iterations) shows as a dot.
+      if (p.length === 1) {
+        context.fillStyle = s.colour;
+        context.fillRect(px(p[0][0]) - 2.5, py(p[0][1]) - 2.5, 5, 5);
+      }
     });
     context.setLineDash([]);
+    if (marker !== null && marker >= x0 && marker <= x1) {
+      context.strokeStyle = cssVar("--accent");
+      context.lineWidth = 2;
+      context.setLineDash([4, 3]);
+      context.beginPath();
+      context.moveTo(px(marker), MARGIN.top);
+      context.lineTo(px(marker), height - MARGIN.bottom);
+      context.stroke();
+      context.setLineDash([]);
+    }
 
     context.textAlign = "left";
     let legendX = MARGIN.left + 6;
@@ -109,7 +125,7 @@ export class ChartsView {
       { label: "batch", colour: cssVar("--muted"), xs: h.iterations, ys: h.batch_loss, width: 1 },
       { label: "train", colour: CLASS_COLOURS[1], xs: evalXs, ys: pick("train_loss"), width: 2 },
       { label: "test", colour: CLASS_COLOURS[0], xs: evalXs, ys: pick("test_loss"), width: 2, dash: [5, 3] },
-    ]);
+    ], this.model.viewing?.iteration ?? null);
     const classification = this.model.session?.task !== "regression";
     this.canvases.accuracy.closest("figure").hidden = !classification;
     if (classification) {

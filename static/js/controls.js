@@ -1,11 +1,14 @@
-// The controls: phase buttons (the next one highlighted, the others disabled), Step, Epoch,
-// Play/Pause, speed, Back, Reset; the phase bar; the status line; keyboard shortcuts and
-// the help overlay. It reads the model and calls `actions`; it never talks to the server.
+// The controls: phase buttons (the next one highlighted, the others disabled), the "one
+// layer at a time" mode of Forward and Backward, Step, Epoch, Play/Pause, speed, Back, Reset;
+// the phase bar (with the layer a stepped phase is at); the status line; keyboard shortcuts
+// and the help overlay. It reads the model and calls `actions`; it never talks to the server.
+// While the page shows a past iteration, nothing steers and the status shows that iteration.
 
 import { SPEEDS } from "./animation.js";
 import { fmt, pct } from "./scale.js";
 
 const byId = (id) => document.getElementById(id);
+const capitalise = (word) => word[0].toUpperCase() + word.slice(1);
 
 // Frames arrive 30 times a second: touch the page only where something changed.
 function setText(id, text) {
@@ -25,11 +28,13 @@ export class ControlsView {
     this.skip = byId("skip-button");
     this.message = byId("message");
     this.help = byId("help");
+    this.layerMode = byId("layer-mode");
     this.busy = false;
 
     for (const button of this.phaseButtons) {
-      button.addEventListener("click", () => actions.phase(button.dataset.phase));
+      button.addEventListener("click", () => this.runPhase(button.dataset.phase));
     }
+    this.layerMode.addEventListener("change", () => this.render());
     byId("step-button").addEventListener("click", () => actions.step());
     byId("epoch-button").addEventListener("click", () => actions.epoch());
     this.play.addEventListener("click", () => actions.togglePlay());
@@ -45,6 +50,12 @@ export class ControlsView {
     byId("readonly-note").hidden = canSteer;
     document.body.classList.toggle("readonly", !canSteer);
     this.onSpeed();
+  }
+
+  // In layer mode Forward and Backward advance one layer; the other phases are whole anyway.
+  runPhase(phase) {
+    const stepped = this.layerMode.checked && (phase === "forward" || phase === "backward");
+    this.actions.phase(phase, stepped ? 1 : null);
   }
 
   onSpeed() {
@@ -75,11 +86,15 @@ export class ControlsView {
     if (!session) return;
     const playing = session.playing;
     const diverged = session.status === "diverged";
-    const steerable = this.canSteer && !this.busy;
+    const viewing = this.model.viewing;
+    const steerable = this.canSteer && !this.busy && !viewing;
     for (const button of this.phaseButtons) {
-      const isNext = button.dataset.phase === session.next_phase;
+      const phase = button.dataset.phase;
+      const isNext = phase === session.next_phase;
       button.disabled = !steerable || playing || diverged || !isNext;
       button.classList.toggle("next", isNext && !playing);
+      const label = this.layerMode.checked && (phase === "forward" || phase === "backward") ? `${capitalise(phase)}: next layer` : capitalise(phase);
+      if (button.textContent !== label) button.textContent = label;
     }
     for (const button of document.querySelectorAll(".steer:not(.phase-button)")) {
       button.disabled = !steerable;
@@ -87,7 +102,7 @@ export class ControlsView {
     byId("step-button").disabled = !steerable || playing || diverged;
     byId("epoch-button").disabled = !steerable || playing || diverged;
     byId("back-button").disabled = !steerable || playing;
-    this.play.disabled = !this.canSteer || (diverged && !playing);
+    this.play.disabled = !this.canSteer || Boolean(viewing) || (diverged && !playing);
     setText("play-button", playing ? "Pause" : "Play");
     this.play.setAttribute("aria-pressed", String(Boolean(playing)));
 
@@ -101,9 +116,10 @@ export class ControlsView {
       if (isCurrent) step.setAttribute("aria-current", "step");
       else step.removeAttribute("aria-current");
     }
+    this.renderLayerAt(session);
 
-    const metrics = session.metrics ?? {};
-    setText("status-iteration", session.iteration);
+    const metrics = (viewing ? viewing.metrics : session.metrics) ?? {};
+    setText("status-iteration", viewing ? `${viewing.iteration} (past)` : session.iteration);
     setText("status-epoch", session.epoch);
     setText("status-train-loss", fmt(metrics.train_loss));
     setText("status-test-loss", fmt(metrics.test_loss));
@@ -112,6 +128,16 @@ export class ControlsView {
     if (diverged) {
       const d = session.divergence;
       this.say(`Diverged at iteration ${d?.iteration}, ${d?.phase}${d?.layer != null ? `, layer ${d.layer}` : ""}: ${d?.detail ?? "a NaN or inf appeared"}. Press Back to rewind.`, "error");
+    }
+  }
+
+  // "layer 2 of 3" on the phase stepped layer by layer (the summary's `layer`).
+  renderLayerAt(session) {
+    const layers = this.model.layers.length - 1;
+    for (const phase of ["forward", "backward"]) {
+      const at = session.phase === phase && session.layer !== null && session.layer !== undefined ? session.layer : null;
+      const text = at === null ? "" : phase === "forward" ? `· layer ${at} of ${layers}` : `· down to layer ${at}`;
+      setText(`layer-at-${phase}`, text);
     }
   }
 
@@ -144,7 +170,7 @@ export class ControlsView {
     } else if (event.key === "ArrowRight") {
       event.preventDefault();
       const next = this.phaseButtons.find((b) => b.dataset.phase === this.model.session?.next_phase);
-      if (next && !next.disabled) this.actions.phase(next.dataset.phase);
+      if (next && !next.disabled) this.runPhase(next.dataset.phase);
     } else if (event.key === "ArrowLeft") {
       event.preventDefault();
       if (!byId("back-button").disabled) this.actions.back();

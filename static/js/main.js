@@ -4,15 +4,19 @@
 
 import { ApiError, SessionApi, catalogue, createSession, importSession } from "./api.js";
 import { Animator, SPEEDS, redrawOnNextFrame, throttle } from "./animation.js";
+import { BreakpointsView, parameterName } from "./breakpoints.js";
 import { forgetColours, onCanvasResize } from "./canvas.js";
 import { ChartsView } from "./charts.js";
 import { ControlsView } from "./controls.js";
 import { DataView } from "./data.js";
+import { DiagnosticsView } from "./diagnostics.js";
+import { FullGradientView, GradcheckView } from "./gradients.js";
 import { InspectorView } from "./inspector.js";
 import { PHASES, SessionModel } from "./model.js";
 import { NetworkView } from "./network.js";
 import { fmt } from "./scale.js";
-import { KEEPS_WEIGHTS, SettingsView, createBody, same } from "./settings.js";
+import { KEEPS_WEIGHTS, SettingsView, createBody, inPlaceChanges, same } from "./settings.js";
+import { TimeTravelView } from "./timetravel.js";
 
 const byId = (id) => document.getElementById(id);
 // The server's default for play frames, so the heatmap looks the same playing or paused.
@@ -64,11 +68,18 @@ class Page {
       showTest: byId("show-test"), caption: byId("data-caption"),
     }, this.model);
     this.charts = new ChartsView({ loss: byId("loss-chart"), accuracy: byId("acc-chart"), gradients: byId("grad-chart") }, this.model);
-    this.inspector = new InspectorView(byId("inspector"), this.model, this.api);
+    this.inspector = new InspectorView(byId("inspector"), this.model, this.api, this);
     this.controls = new ControlsView(this.model, this, { canSteer: this.api.canSteer });
+    this.timeTravel = new TimeTravelView(this.model, this, { canSteer: this.api.canSteer });
+    this.breakpoints = new BreakpointsView(this.model, this.api);
+    this.diagnostics = new DiagnosticsView(this.model);
+    this.gradcheck = new GradcheckView(this.model, this.api);
+    this.fullGradient = new FullGradientView(this.api);
     this.resync = coalesce(() => this.fetchEverything());
     this.refreshHistory = coalesce(async () => this.model.setHistory(await this.api.history()));
     this.refreshBoundary = coalesce(() => this.fetchBoundary());
+    this.refreshDiagnostics = coalesce(async () => this.diagnostics.setBody(await this.api.diagnostics()));
+    this.travel = coalesce(() => this.fetchPast());
     this.listen();
   }
 
@@ -84,9 +95,12 @@ class Page {
     const drawCharts = throttle(redrawOnNextFrame(() => this.charts.render()), 100);
     const drawInspector = redrawOnNextFrame(() => this.inspector.render());
     const drawControls = redrawOnNextFrame(() => this.renderSessionInfo());
+    const drawDiagnostics = throttle(redrawOnNextFrame(() => this.diagnostics.renderCharts()), 250);
     m.addEventListener("session", drawControls);
     m.addEventListener("network", () => { drawNetwork(); drawInspector(); drawData(); });
-    m.addEventListener("history", drawCharts);
+    m.addEventListener("history", () => { drawCharts(); drawDiagnostics(); });
+    m.addEventListener("highlight", drawNetwork);
+    m.addEventListener("past", () => { drawControls(); drawInspector(); drawCharts(); });
     m.addEventListener("boundary", drawData);
     m.addEventListener("data", drawData);
     m.addEventListener("focus", () => { drawNetwork(); drawData(); drawInspector(); this.renderFocus(); });
@@ -95,29 +109,33 @@ class Page {
     byId("show-test").addEventListener("change", drawData);
     byId("sample-prev").addEventListener("click", () => m.setFocus(m.focus - 1));
     byId("sample-next").addEventListener("click", () => m.setFocus(m.focus + 1));
-    this.redrawCanvases = () => { drawData(); drawCharts(); };
+    this.redrawCanvases = () => { drawData(); drawCharts(); drawDiagnostics(); };
     onCanvasResize(this.redrawCanvases);
   }
 
-  animatePhase({ phase }) {
+  animatePhase({ phase, data, previous }) {
     this.renderFocus();
     this.inspector.render();
     if (phase === "forward") this.dataView.render();
+    const span = this.network.span(phase, data, previous);
     this.animation = this.animator.run((t) => {
-      this.network.progress = t < 1 ? { phase, t } : null;
+      this.network.progress = t < 1 ? { phase, t, ...span } : null;
       this.network.render();
     });
     if (phase === "update") this.afterIteration();
   }
 
-  // An update changes what the boundary and the charts show.
+  // An update changes what the boundary, the charts and the diagnostics show.
   afterIteration() {
     this.refreshBoundary();
     this.refreshHistory();
+    this.refreshDiagnostics();
   }
 
   renderSessionInfo() {
     this.controls.render();
+    this.timeTravel.render();
+    this.settings?.follow(this.model.config);
     const session = this.model.session;
     const preset = this.presetTitle ? `${this.presetTitle} · ` : "";
     const title = `${preset}${session.config.network.layers.join("-")} · session ${session.id.slice(0, 8)}`;
@@ -138,9 +156,10 @@ class Page {
   // Everything the page needs is asked for at once; the boundary heatmap follows later.
   async start() {
     this.api.connect((message) => this.onMessage(message), (status) => this.onConnection(status));
-    const [presets, datasets, data] = await Promise.all([
-      catalogue.presets(), catalogue.datasets(), this.api.data(), this.resync(),
+    const [presets, datasets, data, breakpoints] = await Promise.all([
+      catalogue.presets(), catalogue.datasets(), this.api.data(), this.api.breakpoints(), this.resync(),
     ]);
+    this.breakpoints.fill(breakpoints.breakpoints);
     this.model.setData(data);
     const config = this.model.config;
     this.presetTitle = presets.presets.find((p) => same(p.config, config))?.title;
@@ -164,6 +183,7 @@ class Page {
     this.model.setSnapshot({ session, network, trace, history });
     this.renderFocus();
     this.refreshBoundary();
+    this.refreshDiagnostics();
   }
 
   // The boundary only changes with the weights, so once per iteration is enough.
@@ -184,6 +204,8 @@ class Page {
 
   onMessage(message) {
     const { type } = message;
+    // Showing the past: the present's numbers wait; "Back to now" fetches them at once.
+    if (this.model.viewing && (type === "snapshot" || type === "frame" || PHASES.includes(type))) return;
     if (type === "snapshot") {
       this.model.setSnapshot(message);
       this.refreshBoundary();
@@ -195,6 +217,8 @@ class Page {
       this.onState(message);
     } else if (type === "metrics") {
       this.model.patchSession({ iteration: message.iteration, epoch: message.epoch, metrics: message.metrics });
+    } else if (type === "breakpoint") {
+      this.controls.say(this.breakpoints.showStop(message), "stop");
     } else if (type === "error") {
       this.controls.say(message.detail, "error");
     }
@@ -202,11 +226,18 @@ class Page {
 
   onState({ session, reason }) {
     this.model.setSession(session);
-    // Weights jumped (or frames were coalesced while playing): fetch the whole picture.
-    if (["train", "rewind", "network", "pause", "diverged"].includes(reason)) {
-      if (reason === "network") this.boundaryIteration = null; // new weights, same iteration
-      this.resync();
-    }
+    // A phase is animated from its own event, and play moves on through frames; any other
+    // change (train, rewind, a breakpoint, edited weights or settings, reset) jumps the
+    // weights or frames were coalesced: fetch the whole picture.
+    if (reason === "breakpoints" && !this.api.canSteer) this.followBreakpoints();
+    if (["phase", "play", "breakpoints"].includes(reason) || this.model.viewing) return;
+    this.boundaryIteration = null;
+    this.resync();
+  }
+
+  // A watcher's panel shows the conditions the teacher just set.
+  async followBreakpoints() {
+    this.breakpoints.fill((await this.api.breakpoints()).breakpoints);
   }
 
   // ---- actions (called by the controls) ------------------------------------------------
@@ -224,10 +255,11 @@ class Page {
     }
   }
 
-  // One phase: the response goes through the model like anyone else's phase event.
-  phase(name) {
+  // One phase (or, with `layers`, that many layers of forward or backward): the response
+  // goes through the model like anyone else's phase event.
+  phase(name, layers = null) {
     return this.steer(async () => {
-      const data = await this.api.phase(name);
+      const data = await this.api.phase(name, layers);
       this.model.applyPhase(name, data);
       this.controls.say(this.explain(name, data));
       if (name === "update") this.model.patchSession(await this.api.summary());
@@ -236,10 +268,16 @@ class Page {
   }
 
   explain(phase, data) {
+    const last = this.model.layers.length - 1;
+    const unfinished = data.next_phase === phase;
     switch (phase) {
-      case "forward": return `Forward: ${data.batch.length} samples went through the network, layer by layer.`;
+      case "forward": return unfinished
+        ? `Forward, layer ${data.layer} of ${last}: z and a of layer ${data.layer} are known; the layers after it are not yet.`
+        : `Forward: ${data.batch.length} samples went through the network, layer by layer.`;
       case "loss": return `Loss: the outputs were compared with the targets; batch loss ${fmt(data.loss)}.`;
-      case "backward": return "Backward: the error went back through the network; every weight has its ∂L/∂w.";
+      case "backward": return unfinished
+        ? `Backward, down to layer ${data.layer}: δ of layer ${data.layer} and ∂L/∂W${data.layer} are known; next, layer ${data.layer - 1}.`
+        : "Backward: the error went back through the network; every weight has its ∂L/∂w.";
       default: return "Update: every weight moved against its gradient. Next: Forward on the next batch.";
     }
   }
@@ -255,18 +293,24 @@ class Page {
 
   epoch() {
     return this.steer(async () => {
+      await this.breakpoints.saved;
       const result = await this.api.train({ epochs: 1 });
       await this.resync();
-      this.controls.say(`Trained one epoch: ${result.iterations_run} iterations.`);
+      if (result.breakpoint) this.controls.say(this.breakpoints.showStop(result.breakpoint), "stop");
+      else this.controls.say(`Trained one epoch: ${result.iterations_run} iterations.`);
     });
   }
 
-  togglePlay() {
+  async togglePlay() {
     if (!this.api.canSteer) return;
     const playing = this.model.session.playing;
     const rate = this.animator.speed.iterationsPerSecond;
     try {
       this.animator.skip();
+      if (!playing) {
+        await this.breakpoints.saved; // the conditions just edited apply to this run
+        this.breakpoints.clearStop();
+      }
       this.api.send(playing ? { type: "pause" } : rate ? { type: "play", iterations_per_second: rate } : { type: "play" });
     } catch (error) {
       this.controls.say(error.message, "error");
@@ -285,8 +329,10 @@ class Page {
 
   reset() {
     return this.steer(async () => {
-      const created = await createSession(createBody(this.model.config));
-      goTo(created.id, "Reset: a new session with the same settings and fresh weights.");
+      await this.api.reset();
+      await this.resync();
+      this.breakpoints.clearStop();
+      this.controls.say("Reset: iteration 0 and the initial weights again, in this same session (same link).");
     });
   }
 
@@ -303,7 +349,16 @@ class Page {
     this.animator.skip();
   }
 
+  // "in-place": PATCH /config (same session and link, watchers see it); "copy": the batch
+  // size cannot change in place, so the session is copied with it; "new": a new network.
   async applySettings(config, kind) {
+    if (kind === "in-place") {
+      this.model.setSession(await this.api.patchConfig(inPlaceChanges(config, this.model.config)));
+      this.settings.fill(this.model.config);
+      await this.resync();
+      this.controls.say("Settings changed in place: same session, same link; the next step uses them.");
+      return;
+    }
     if (kind === "new") {
       const created = await createSession(createBody(config));
       goTo(created.id, "New session: the settings you applied need a new network.");
@@ -312,7 +367,66 @@ class Page {
     const exported = await this.api.exportDocument();
     for (const key of KEEPS_WEIGHTS) exported.config[key] = config[key];
     const created = await importSession(exported);
-    goTo(created.id, "Settings applied; the weights and history carried over into this session.");
+    goTo(created.id, "Settings applied; the weights and history carried over into this new session.");
+  }
+
+  // ---- time travel ----------------------------------------------------------------------
+
+  travelTo() {
+    return this.travel();
+  }
+
+  // The iteration the scrubber points at, as it was; the newest one is the present.
+  async fetchPast() {
+    const k = this.timeTravel.target;
+    if (k >= this.model.session.iteration) {
+      if (this.model.viewing) await this.backToNow();
+      return;
+    }
+    const twoInputs = [1, 2].includes(this.model.layers[0]);
+    try {
+      const [past, boundary] = await Promise.all([
+        this.api.historyAt(k), twoInputs ? this.api.boundary(BOUNDARY_RESOLUTION, k) : null,
+      ]);
+      this.animator.skip();
+      this.model.viewPast(past, boundary && this.model.decodeRestBoundary(boundary));
+    } catch (error) {
+      this.controls.say(`Could not show iteration ${k}: ${error.message}`, "error");
+    }
+  }
+
+  // The present is fetched before the past is left, so nothing asks the server about the
+  // past's numbers as if they were the present's.
+  async backToNow() {
+    this.boundaryIteration = null;
+    await this.resync();
+    this.model.leavePast();
+  }
+
+  resumeHere() {
+    const k = this.model.viewing?.iteration;
+    if (k === undefined) return null;
+    return this.steer(async () => {
+      await this.api.rewind(this.model.session.iteration - k);
+      await this.backToNow();
+      this.controls.say(`Resumed from iteration ${k}: the session is back there exactly; the later iterations are gone.`);
+    });
+  }
+
+  // ---- the inspector's hand edits -------------------------------------------------------
+
+  setParameter(edit) {
+    return this.steer(async () => {
+      await this.api.editParameters([edit]);
+      await this.resync();
+      this.controls.say(`${parameterName(edit)} set to ${edit.value} by hand. The iteration in progress was dropped; run a step to see the consequences.`);
+    });
+  }
+
+  watchParameter(watch) {
+    this.breakpoints.setWatch(watch);
+    this.breakpoints.save();
+    this.controls.say(`Watching ${parameterName(watch)}: Play, Epoch and training stop when it crosses ${watch.value}.`);
   }
 
   async fork() {
@@ -346,6 +460,27 @@ class Page {
   async exportJson() {
     const exported = await this.api.exportDocument();
     download(`taffy-session-${this.api.id.slice(0, 8)}.json`, "application/json", JSON.stringify(exported));
+  }
+
+  // ---- exports for homework: the current iteration, and the chain rule of one weight ----
+
+  async exportTraceCsv() {
+    download(`taffy-trace-${this.api.id.slice(0, 8)}.csv`, "text/csv", await this.api.traceCsv());
+  }
+
+  async exportTraceJson() {
+    download(`taffy-trace-${this.api.id.slice(0, 8)}.json`, "application/json", JSON.stringify(await this.api.trace()));
+  }
+
+  async exportChainRule() {
+    const target = this.inspector.parameter();
+    if (!target) {
+      this.controls.say("Select a weight or a bias first (click a link, or a bias square).", "error");
+      return;
+    }
+    const i = target.j === null ? null : target.i;
+    const tex = await this.api.chainRuleTex(target.layer, i, target.j ?? target.i);
+    download(`taffy-chain-rule-${parameterName(target).replace(/\W+/g, "_")}.tex`, "text/x-tex", tex);
   }
 
   exportCsv() {
@@ -412,6 +547,10 @@ async function main() {
   byId("export-png").addEventListener("click", () => page.exportPng());
   byId("export-json").addEventListener("click", () => page.exportJson());
   byId("export-csv").addEventListener("click", () => page.exportCsv());
+  const exported = (action) => () => action().catch((error) => page.controls.say(`Could not export: ${error.message}`, "error"));
+  byId("export-trace-csv").addEventListener("click", exported(() => page.exportTraceCsv()));
+  byId("export-trace-json").addEventListener("click", exported(() => page.exportTraceJson()));
+  byId("export-chain-tex").addEventListener("click", exported(() => page.exportChainRule()));
   try {
     await page.start();
   } catch (error) {

@@ -5,6 +5,11 @@
 //   "phase"    one phase ran (detail: {phase, data}); views animate it
 //   "network"  weights changed without a phase to animate (snapshot, rewind, train, frame)
 //   "history", "boundary", "data", "focus", "selection", "frame"
+//   "highlight"  a place on the diagram to point at (a breakpoint, a hint, a gradient check)
+//   "past"       time travel began, moved or ended (`viewing`)
+//
+// While the page views a past iteration, `network`, `trace` and `boundary` hold that
+// iteration's numbers and `viewing` says which one; `session` stays the live summary.
 
 export const PHASES = ["forward", "loss", "backward", "update"];
 const EMPTY_TRACE = { forward: null, loss: null, backward: null, update: null };
@@ -33,6 +38,9 @@ export class SessionModel extends EventTarget {
     this.focus = 0;
     this.selection = null;
     this.lastPhaseKey = null;
+    this.highlight = null; // {layers, neurons, weights, biases} to point at, or null
+    this.viewing = null; // {iteration, metrics} of the past iteration shown, or null
+    this.snapshots = 0; // counts jumps of the weights, so answers computed before one are not reused
   }
 
   emit(type, detail = {}) {
@@ -78,6 +86,7 @@ export class SessionModel extends EventTarget {
     this.trace = { ...EMPTY_TRACE, ...(trace ?? {}) };
     this.before = null;
     this.lastPhaseKey = null;
+    this.snapshots += 1;
     if (history) this.history = history;
     this.clampFocus();
     this.emit("session");
@@ -89,9 +98,13 @@ export class SessionModel extends EventTarget {
   // same phase arrives twice when this page ran it (the response and the broadcast
   // event); the second copy is dropped so it animates once.
   applyPhase(phase, data) {
-    const key = `${phase}@${data.iteration}`;
+    // Layer-by-layer steps send the same phase several times an iteration, one per layer.
+    const key = `${phase}@${data.iteration}:${data.layer ?? ""}`;
     if (key === this.lastPhaseKey) return false;
     this.lastPhaseKey = key;
+    // The same phase's earlier layer-by-layer step of this iteration, if any.
+    const earlier = this.trace[phase];
+    const previous = earlier && earlier.iteration === data.iteration ? earlier : null;
 
     if (phase === "forward") {
       this.trace = { ...EMPTY_TRACE, forward: data };
@@ -107,9 +120,14 @@ export class SessionModel extends EventTarget {
       this.before = { W: this.network.W, b: this.network.b };
       this.network.W = data.W;
       this.network.b = data.b;
+      this.network.optimizer_state = data.optimizer_state;
     }
-    if (data.phase !== undefined) this.patchSession({ phase: data.phase, next_phase: data.next_phase });
-    this.emit("phase", { phase, data });
+    if (data.phase !== undefined) {
+      // A phase stepped layer by layer is unfinished while it stays the next one.
+      const layer = data.next_phase === phase ? data.layer : null;
+      this.patchSession({ phase: data.phase, next_phase: data.next_phase, layer });
+    }
+    this.emit("phase", { phase, data, previous });
     return true;
   }
 
@@ -125,6 +143,8 @@ export class SessionModel extends EventTarget {
       status: frame.status,
       metrics: frame.metrics,
     });
+    // Shaped like a trace's forward with one sample, so the diagram colours neurons alike.
+    this.playSample = frame.a_sample ? { a: frame.a_sample.map((layer) => layer && [layer]) } : null;
     this.appendHistory(frame);
     if (frame.boundary) this.setBoundary(this.decodeFrameBoundary(frame.boundary));
     this.emit("session");
@@ -207,5 +227,34 @@ export class SessionModel extends EventTarget {
   select(selection) {
     this.selection = selection;
     this.emit("selection");
+  }
+
+  setHighlight(highlight) {
+    this.highlight = highlight;
+    this.emit("highlight");
+  }
+
+  // ---- time travel ---------------------------------------------------------------------
+
+  // One kept iteration as GET /history/{k} serves it: the network at its start, the trace
+  // of the iteration run from there, the metrics then; `boundary` from /boundary?iteration=k.
+  viewPast(past, boundary) {
+    const backward = past.trace?.backward;
+    this.viewing = { iteration: past.iteration, metrics: past.metrics };
+    this.network = { ...past.network, grad_W: backward?.grad_W ?? null, grad_b: backward?.grad_b ?? null };
+    this.trace = { ...EMPTY_TRACE, ...(past.trace ?? {}) };
+    this.before = null;
+    this.lastPhaseKey = null;
+    this.clampFocus();
+    if (boundary) this.boundary = boundary;
+    this.emit("past");
+    this.emit("network");
+    this.emit("boundary");
+  }
+
+  // The caller fetches the present again (a snapshot) right after.
+  leavePast() {
+    this.viewing = null;
+    this.emit("past");
   }
 }

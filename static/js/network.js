@@ -2,7 +2,10 @@
 // whose width is |w| and colour its sign, a small bias square on every neuron. After
 // backward, links show ∂L/∂w instead, until the update. Layers wider than WIDE neurons are
 // drawn aggregated (an image for a square count such as 8×8 digits, else a strip), with one
-// bundled link per neuron on the other side.
+// bundled link per neuron on the other side. A forward or backward stepped layer by layer
+// shows only the layers computed so far. A highlight (a breakpoint, a hint, a gradient that
+// disagrees) is drawn behind the links in the accent colour, with dashes, so it does not rely
+// on colour alone.
 
 import { colourNormaliser, diverging, fmt, maxAbs } from "./scale.js";
 
@@ -55,7 +58,7 @@ export class NetworkView {
     this.model = model;
     this.tooltip = tooltip;
     this.shape = "";
-    this.progress = null; // {phase, t} while a phase animates
+    this.progress = null; // {phase, t, from, to} while a phase animates
     svg.setAttribute("viewBox", `0 0 ${VIEW.width} ${VIEW.height}`);
     svg.addEventListener("click", (event) => this.onClick(event));
     svg.addEventListener("pointermove", (event) => this.onHover(event));
@@ -82,6 +85,8 @@ export class NetworkView {
       return n > WIDE ? this.wideColumn(n, x, innerHeight) : this.narrowColumn(n, x, rowSpace);
     });
 
+    this.highlightLayer = el("g", { class: "highlights", "pointer-events": "none" }, this.svg);
+    this.drawnHighlight = undefined;
     this.linkLayer = el("g", { class: "links" }, this.svg);
     this.pulseLayer = el("g", { class: "pulses" }, this.svg);
     // Wide invisible strokes make thin links easy to click; hidden, they cost no painting.
@@ -175,22 +180,34 @@ export class NetworkView {
     const model = this.model;
     if (!model.network) return;
     if (model.layers.join("-") !== this.shape) this.build();
-    const { phase, t } = this.progress ?? { phase: null, t: 1 };
+    const { phase, t, from, to } = this.progress ?? { phase: null, t: 1 };
     const trace = model.trace;
     const playing = model.session?.playing;
-    const forward = playing ? null : trace.forward;
+    // While playing, frames carry one sample's activations (the newest batch's first).
+    const forward = playing ? model.playSample : trace.forward;
+    const sample = playing ? 0 : model.focus;
     const showGradients = !playing && trace.backward && !trace.update;
-    // How far each wave has travelled, in layers: forward runs 0 → L, backward L → 0.
+    // How far each wave has travelled, in layers: forward runs 0 → L, backward L → 0 (or
+    // one layer of it, stepping layer by layer). Layers not computed yet hold null.
     const last = model.layers.length - 1;
-    const reached = phase === "forward" ? t * (last + 0.999) : last + 1;
-    const backReached = phase === "backward" ? last - t * (last + 0.999) : -1;
+    const reached = phase === "forward" ? from + t * (to - from) : last + 1;
+    const backReached = phase === "backward" ? from - t * (from - to) : -1;
 
     this.drawLinks({ phase, t, showGradients, reached, backReached });
-    this.drawNodes({ forward, reached, backReached, showBackward: !playing && trace.backward, showLoss: !playing && trace.loss && (phase !== "loss" || t > 0.5) });
+    this.drawNodes({ forward, sample, reached, backReached, showBackward: !playing && trace.backward, showLoss: !playing && trace.loss && (phase !== "loss" || t > 0.5) });
     const mode = showGradients
       ? "Links: ∂L/∂w (colour the sign, strength the size); width still |w|"
       : phase === "update" && t < 1 ? "Update: each weight moves against its gradient" : "Links: weights (width |w|, colour the sign)";
     if (this.modeLabel.textContent !== mode) this.modeLabel.textContent = mode;
+    if (this.drawnHighlight !== model.highlight) this.drawHighlight();
+  }
+
+  // Where a phase's animation starts and ends, in layers: the whole phase, or from where
+  // the previous layer-by-layer step of this iteration stopped to where this one did.
+  span(phase, data, previous) {
+    const last = this.model.layers.length - 1;
+    if (phase === "forward") return { from: previous?.layer ?? 0, to: data.layer ?? last };
+    return { from: previous?.layer ?? last, to: data.layer ?? 0 };
   }
 
   drawLinks({ phase, t, showGradients, reached, backReached }) {
@@ -203,7 +220,8 @@ export class NetworkView {
       const w = summarise(W[link.l], link.members);
       const shown = before ? summarise(before.W[link.l], link.members) * (1 - t) + w * t : w;
       const width = 0.6 + 6 * Math.min(1, Math.abs(shown) / wScale);
-      const colourValue = showGradients ? summarise(grad_W[link.l], link.members) / gScale : shown / wScale;
+      const gradient = showGradients && grad_W[link.l];
+      const colourValue = gradient ? summarise(gradient, link.members) / gScale : shown / wScale;
       update(link.line, "stroke-width", width.toFixed(1));
       update(link.line, "stroke", diverging(colourValue));
       // Near-zero links fade out, whatever the background (the scale's middle is pale).
@@ -245,21 +263,20 @@ export class NetworkView {
     update(link.pulse, "fill", colour);
   }
 
-  drawNodes({ forward, reached, backReached, showBackward, showLoss }) {
+  drawNodes({ forward, sample: s, reached, backReached, showBackward, showLoss }) {
     const model = this.model;
     const { b } = model.network;
-    const s = model.focus;
     const last = model.layers.length - 1;
     const selected = model.selection;
     const inputRange = model.data?.input_range;
     this.columns.forEach((column, l) => {
       const lit = forward && l <= reached;
-      const values = lit ? forward.a[l][s] : null;
+      const values = lit ? forward.a[l]?.[s] ?? null : null;
       const normalise = l === 0
         ? (v) => v / (Math.max(...(inputRange ?? [[-1, 1]]).flat().map(Math.abs)) || 1)
         : colourNormaliser(model.activationOf(l), values ?? []);
       const bScale = l > 0 ? maxAbs(b[l - 1]) || 1 : 1;
-      const deltas = showBackward && l > 0 && l >= backReached ? model.trace.backward.delta[l][s] : null;
+      const deltas = showBackward && l > 0 && l >= backReached ? model.trace.backward.delta[l]?.[s] ?? null : null;
       column.nodes.forEach((node, j) => {
         const fill = values ? diverging(normalise(values[j])) : "var(--node-empty)";
         update(node.shape, "fill", fill);
@@ -278,6 +295,39 @@ export class NetworkView {
       });
     });
     setNumber(this.lossLabel, showLoss ? model.trace.loss.loss : undefined, 4, "batch loss L = ");
+  }
+
+  // ---- highlight ----------------------------------------------------------------------
+
+  // Redrawn only when the highlight changes: a band behind a weight layer, a halo behind
+  // single links, a dashed ring around neurons (and bias squares).
+  drawHighlight() {
+    const highlight = this.model.highlight;
+    this.drawnHighlight = highlight;
+    this.highlightLayer.replaceChildren();
+    if (!highlight) return;
+    const top = VIEW.top - 22;
+    const height = VIEW.height - VIEW.bottom - top + 8;
+    for (const l of highlight.layers ?? []) {
+      const [from, to] = [this.columns[l], this.columns[l + 1]];
+      if (!to) continue;
+      const x = from.points[0].x;
+      const width = to.points[0].x - x;
+      el("rect", { class: "band", x, y: top, width, height, rx: 10, "data-highlight-layer": l }, this.highlightLayer);
+      el("text", { class: "band-label", x: x + width / 2, y: top + 14, "text-anchor": "middle" }, this.highlightLayer)
+        .textContent = highlight.label ?? `W${l}`;
+    }
+    for (const [l, i, j] of highlight.weights ?? []) {
+      const link = this.links.find((candidate) => candidate.l === l && candidate.members.some(([a, b]) => a === i && b === j));
+      if (!link) continue;
+      el("line", { class: "halo", x1: link.a.x, y1: link.a.y, x2: link.b.x, y2: link.b.y, "data-highlight-weight": `${l}-${i}-${j}` }, this.highlightLayer);
+    }
+    const neurons = [...(highlight.neurons ?? []), ...(highlight.biases ?? []).map(([l, j]) => [l + 1, j])];
+    for (const [l, j] of neurons) {
+      const p = this.columns[l]?.points[j];
+      if (!p) continue;
+      el("circle", { class: "ring", cx: p.x, cy: p.y, r: this.radius + 7, "data-highlight-neuron": `${l}-${j}` }, this.highlightLayer);
+    }
   }
 
   // ---- pointer ------------------------------------------------------------------------
@@ -320,19 +370,19 @@ export class NetworkView {
     const s = this.model.focus;
     const trace = this.model.trace;
     if (kind === "link") {
-      const grad = grad_W ? `, ∂L/∂w = ${fmt(grad_W[l][i][j])}` : "";
+      const grad = grad_W?.[l] ? `, ∂L/∂w = ${fmt(grad_W[l][i][j])}` : "";
       return `w from layer ${l} neuron ${i + 1} to layer ${l + 1} neuron ${j + 1} = ${fmt(W[l][i][j])}${grad}`;
     }
     if (kind === "bias") {
-      const grad = grad_b ? `, ∂L/∂b = ${fmt(grad_b[l - 1][j])}` : "";
+      const grad = grad_b?.[l - 1] ? `, ∂L/∂b = ${fmt(grad_b[l - 1][j])}` : "";
       return `bias of layer ${l} neuron ${j + 1}: b = ${fmt(b[l - 1][j])}${grad}`;
     }
     const parts = [`layer ${l} neuron ${j + 1}`];
-    if (trace.forward) {
+    if (trace.forward?.a[l]) {
       if (l > 0) parts.push(`z = ${fmt(trace.forward.z[l][s][j])}`);
       parts.push(`a = ${fmt(trace.forward.a[l][s][j])}`);
     }
-    if (trace.backward && l > 0) parts.push(`δ = ${fmt(trace.backward.delta[l][s][j])}`);
+    if (trace.backward?.delta[l] && l > 0) parts.push(`δ = ${fmt(trace.backward.delta[l][s][j])}`);
     return parts.join(", ");
   }
 

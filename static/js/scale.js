@@ -71,8 +71,9 @@ export function fmt(x, digits = 4) {
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const magnitude = Math.abs(x);
+  if (Number.isInteger(x) && magnitude < 1e5) return String(x).replace("-", "−"); // counts, sizes
   const text = magnitude >= 1e-3 && magnitude < 1e5 ? x.toPrecision(digits) : x.toExponential(digits - 1);
-  return text.replace("-", "−");
+  return text.replaceAll("-", "−");
 }
 
 export function pct(x) {
@@ -84,4 +85,9 @@ export function pct(x) {
 export function numberHtml(x, digits = 4) {
   const exact = x === null || x === undefined ? "" : String(x);
   return `<span class="num" data-value="${exact}" title="${exact}">${fmt(x, digits)}</span>`;
+}
+
+// A box that scrolls a long table: focusable and named, so a keyboard can scroll it too.
+export function scrollBox(label, html) {
+  return `<div class="scroll" tabindex="0" role="region" aria-label="${label}">${html}</div>`;
 }

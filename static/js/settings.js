@@ -1,9 +1,10 @@
 // The settings form. Edits are staged; Apply says what it will do and does it:
-// - a change to the data, the network's shape or activations, the loss, the init or the
-//   seed needs a new network: a new session is created from the whole config;
-// - the learning rate, optimizer parameters, batch size and regularization change "in
-//   place": the session is exported and re-imported with the new values, so the weights
-//   and history carry over (the API has no route that edits a live session's config).
+// - the learning rate, optimizer parameters, regularization and frozen biases change in
+//   place (PATCH /config): same session, same link, and watchers see the change;
+// - the batch size keeps the weights but cannot change in place: the session is exported
+//   and re-imported with it, so the weights and history carry over under a new link;
+// - anything else (data, the network's shape or activations, the loss, the init, the
+//   optimizer's kind, the seed) needs a new network: a new session from the whole config.
 
 const byId = (id) => document.getElementById(id);
 const clone = (x) => JSON.parse(JSON.stringify(x));
@@ -20,8 +21,20 @@ export const same = (a, b) => JSON.stringify(canonical(a)) === JSON.stringify(ca
 const CREATE_FIELDS = ["data", "network", "loss", "optimizer", "batch_size", "regularization", "seed"];
 export const createBody = (config) => Object.fromEntries(CREATE_FIELDS.map((key) => [key, config[key]]));
 
-// Which parts of a config leave the network as it is.
-export const KEEPS_WEIGHTS = ["optimizer", "batch_size", "regularization"];
+// Which parts of a config PATCH /config changes in place, and which leave the network as it is.
+const IN_PLACE = ["optimizer", "regularization", "freeze_biases"];
+export const KEEPS_WEIGHTS = [...IN_PLACE, "batch_size"];
+
+// The PATCH /config body: the in-place fields that changed, the optimizer's without its name
+// (which cannot change in place) and without parameters it does not have.
+export function inPlaceChanges(config, current) {
+  const changes = {};
+  for (const key of IN_PLACE.filter((k) => !same(config[k], current[k]))) {
+    changes[key] = key !== "optimizer" ? config[key] : Object.fromEntries(Object.entries(config.optimizer)
+      .filter(([name, value]) => name !== "name" && value !== null && value !== current.optimizer[name]));
+  }
+  return changes;
+}
 
 function fillSelect(select, values, labels = {}) {
   select.replaceChildren(...values.map((value) => new Option(labels[value] ?? value.replaceAll("_", " "), value)));
@@ -108,11 +121,18 @@ export class SettingsView {
     set("set-batch-size", config.batch_size);
     set("set-regularization", config.regularization.kind);
     set("set-reg-rate", config.regularization.rate);
+    byId("set-freeze-biases").checked = Boolean(config.freeze_biases);
     set("set-seed", config.seed);
     byId("preset-description").textContent = this.presets.presets.find((p) => p.name === byId("set-preset").value)?.description ?? "";
     this.renderLayers();
     this.showOptimizerParameters();
+    this.shown = config;
     this.describeChange();
+  }
+
+  // Someone changed the settings in place: show them, unless edits of ours are staged.
+  follow(config) {
+    if (this.shown && !same(this.shown, config) && !this.classify(this.read(), this.shown)) this.fill(config);
   }
 
   ensureDatasetOption(name) {
@@ -251,27 +271,27 @@ export class SettingsView {
     };
     config.batch_size = number("set-batch-size");
     config.regularization = { kind: value("set-regularization"), rate: number("set-reg-rate") };
+    config.freeze_biases = byId("set-freeze-biases").checked;
     config.seed = number("set-seed");
     return config;
   }
 
-  // "new": needs a new network; "in-place": keeps the weights; null: nothing changed.
-  classify(config) {
-    const current = this.model.config;
+  // "in-place", "copy" (keeps the weights, new link), "new" (new network) or null (no change).
+  classify(config, current = this.model.config) {
     const changed = Object.keys(config).filter((key) => !same(config[key], current[key]));
     if (changed.length === 0) return null;
-    const switchesOptimizer = config.optimizer.name !== current.optimizer.name;
-    return changed.every((key) => KEEPS_WEIGHTS.includes(key)) && !switchesOptimizer ? "in-place" : "new";
+    if (config.optimizer.name !== current.optimizer.name) return "new";
+    if (changed.every((key) => IN_PLACE.includes(key))) return "in-place";
+    return changed.every((key) => KEEPS_WEIGHTS.includes(key)) ? "copy" : "new";
   }
 
   describeChange() {
     if (!this.model.config) return;
-    const kind = this.classify(this.read());
-    this.note.textContent = kind === "new"
-      ? "Applying creates a new session: these changes need a new network."
-      : kind === "in-place"
-        ? "Applying keeps the weights and history (the session continues under a new link)."
-        : "";
+    this.note.textContent = {
+      "in-place": "Applying changes this session in place: same link, same weights; watchers see it.",
+      copy: "The batch size cannot change in place: applying keeps the weights and history in a new session (a new link).",
+      new: "Applying creates a new session: these changes need a new network.",
+    }[this.classify(this.read())] ?? "";
   }
 
   async apply() {

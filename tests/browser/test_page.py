@@ -180,23 +180,6 @@ def test_settings_change_creates_the_right_session(pages):
     assert page.is_enabled(".phase-button[data-phase='forward']")  # the creator steers it
 
 
-def test_learning_rate_change_keeps_the_weights(pages):
-    page = pages.open("/")
-    instant(page)
-    page.click("#step-button")
-    page.wait_for_selector("#status-iteration:text-is('1')")
-    weights = api(page, "/network")["W"]
-    page.fill("#set-learning-rate", "0.1")
-    assert "keeps the weights" in page.inner_text("#settings-note")
-    old = session_id(page)
-    page.click("#apply-settings")
-    page.wait_for_url(lambda url: "/s/" in url and old not in url)
-    page.wait_for_selector("body[data-ready='1']")
-    assert api(page)["config"]["optimizer"]["learning_rate"] == 0.1
-    assert api(page)["iteration"] == 1
-    assert api(page, "/network")["W"] == weights
-
-
 def test_inspector_writes_out_the_chain_rule_with_the_selected_weights_numbers(pages, artifacts):
     page = pages.open("/")
     for phase in ["forward", "loss", "backward"]:
