@@ -90,7 +90,7 @@ class Page {
     // Play sends about 30 frames a second; drawing 20 of them keeps the motion smooth and
     // leaves the browser time to paint (the phase animations draw at full rate).
     const drawNetwork = throttle(redrawOnNextFrame(() => this.network.render()), 50);
-    const drawData = throttle(redrawOnNextFrame(() => this.dataView.render()), 50);
+    const drawData = throttle(redrawOnNextFrame(() => this.dataView.render()), 100);
     // Charts redraw at most 10 times a second: a curve needs no more, and play sends 30 frames.
     const drawCharts = throttle(redrawOnNextFrame(() => this.charts.render()), 100);
     const drawInspector = redrawOnNextFrame(() => this.inspector.render());

@@ -34,7 +34,8 @@ export class SessionModel extends EventTarget {
     this.before = null; // {W, b} as they were before the last update
     this.history = { iterations: [], batch_loss: [], grad_norm: [], evaluations: [] };
     this.data = null;
-    this.boundary = null;
+    this.decodedBoundary = null;
+    this.frameBoundary = null; // the newest play frame's, decoded only when drawn
     this.focus = 0;
     this.selection = null;
     this.lastPhaseKey = null;
@@ -146,7 +147,11 @@ export class SessionModel extends EventTarget {
     // Shaped like a trace's forward with one sample, so the diagram colours neurons alike.
     this.playSample = frame.a_sample ? { a: frame.a_sample.map((layer) => layer && [layer]) } : null;
     this.appendHistory(frame);
-    if (frame.boundary) this.setBoundary(this.decodeFrameBoundary(frame.boundary));
+    if (frame.boundary) {
+      // Frames come 30 a second and the data view draws 10: decode only what gets drawn.
+      this.frameBoundary = frame.boundary;
+      this.emit("boundary");
+    }
     this.emit("session");
     this.emit("network");
     this.emit("history");
@@ -187,6 +192,19 @@ export class SessionModel extends EventTarget {
   setBoundary(boundary) {
     this.boundary = boundary;
     this.emit("boundary");
+  }
+
+  get boundary() {
+    if (this.frameBoundary) {
+      this.decodedBoundary = this.decodeFrameBoundary(this.frameBoundary);
+      this.frameBoundary = null;
+    }
+    return this.decodedBoundary;
+  }
+
+  set boundary(boundary) {
+    this.decodedBoundary = boundary;
+    this.frameBoundary = null;
   }
 
   decodeRestBoundary(body) {
