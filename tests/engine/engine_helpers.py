@@ -21,12 +21,13 @@ def session_from(base: dict, overrides: dict, limits: Limits = Limits()) -> Sess
 
 
 def assert_same(a, b):
-    """Equal bit for bit, through lists/dicts/dataclasses of arrays."""
+    """Equal bit for bit, through lists/dicts/dataclasses of arrays: same types, shapes, dtypes."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+        assert a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
     elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
+        assert type(a) is type(b) and len(a) == len(b)
         for x, y in zip(a, b):
             assert_same(x, y)
     elif isinstance(a, dict):
@@ -34,9 +35,10 @@ def assert_same(a, b):
         for k in a:
             assert_same(a[k], b[k])
     elif hasattr(a, "__dataclass_fields__"):
+        assert type(a) is type(b)
         for k in a.__dataclass_fields__:
             assert_same(getattr(a, k), getattr(b, k))
     elif isinstance(a, float) and math.isnan(a):
-        assert math.isnan(b)
+        assert isinstance(b, float) and math.isnan(b)
     else:
         assert a == b

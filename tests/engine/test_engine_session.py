@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine_helpers import session_from
+from engine_helpers import assert_same, session_from
 from engine import PHASES, ConfigError, PhaseOrderError, Session
 
 
@@ -33,30 +33,6 @@ def params(s: Session) -> np.ndarray:
     return s.network.params.copy()
 
 
-def assert_same_arrays(a, b):
-    """Equal bit for bit, through lists/dicts/dataclasses of arrays."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-        assert a.shape == b.shape and a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same_arrays(x, y)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            assert_same_arrays(a[k], b[k])
-    elif hasattr(a, "__dataclass_fields__"):
-        assert type(a) is type(b)
-        for k in a.__dataclass_fields__:
-            assert_same_arrays(getattr(a, k), getattr(b, k))
-    elif isinstance(a, float) and math.isnan(a):
-        assert isinstance(b, float) and math.isnan(b)
-    else:
-        assert a == b
-
-
 # ---- phase order ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("done,expected", [(0, "forward"), (1, "loss"), (2, "backward"), (3, "update")])
@@ -75,7 +51,7 @@ def test_out_of_order_phases_raise_naming_the_expected_one_and_change_nothing(do
         assert expected in str(info.value) and wrong in str(info.value)
         assert (s.phase, s.next_phase, s.iteration, s.epoch, s.status, s.current_batch().tolist()) == before
         np.testing.assert_array_equal(params(s), before_params)
-        assert_same_arrays(s.trace(), before_trace)
+        assert_same(s.trace(), before_trace)
     # and the right phase still works afterwards
     s.run_phase(expected)
 
@@ -181,9 +157,9 @@ def test_stepping_phase_by_phase_equals_train_bit_for_bit(optimizer, reg):
     np.testing.assert_array_equal(params(stepped), params(trained))
     np.testing.assert_array_equal(stepped.optimizer.flat_state, trained.optimizer.flat_state)
     assert (stepped.iteration, stepped.epoch, stepped.batch_pos) == (trained.iteration, trained.epoch, trained.batch_pos)
-    assert_same_arrays(stepped.history(), trained.history())
+    assert_same(stepped.history(), trained.history())
     # the trace of the last iteration is the same whether it was stepped or trained
-    assert_same_arrays(stepped.trace(), trained.trace())
+    assert_same(stepped.trace(), trained.trace())
 
 
 def test_same_seed_same_run_and_another_seed_another():
@@ -193,8 +169,8 @@ def test_same_seed_same_run_and_another_seed_another():
     for s in (a, b, c):
         s.train(iterations=17)
     np.testing.assert_array_equal(params(a), params(b))
-    assert_same_arrays(a.history(), b.history())
-    assert_same_arrays(a.metrics(), b.metrics())
+    assert_same(a.history(), b.history())
+    assert_same(a.metrics(), b.metrics())
     assert not np.array_equal(params(a), params(c))
     # the data seed moves the data, not the initialisation
     d = make(data={"seed": 2})
@@ -323,12 +299,12 @@ def test_trace_shows_the_iteration_in_progress_then_the_last_completed_one():
         assert t.iteration == 0
         parts = [t.forward, t.loss, t.backward, t.update]
         assert all(x is not None for x in parts[:n]) and all(x is None for x in parts[n:])
-        assert_same_arrays(parts[n - 1], results[-1])
+        assert_same(parts[n - 1], results[-1])
     # between iterations: the last completed one, all four phases
     t = s.trace()
     assert t.iteration == 0 and s.iteration == 1
     for part, result in zip([t.forward, t.loss, t.backward, t.update], results):
-        assert_same_arrays(part, result)
+        assert_same(part, result)
     s.forward()
     t = s.trace()
     assert t.iteration == 1 and t.loss is None and t.update is None
@@ -356,7 +332,7 @@ def test_network_state_has_gradients_only_after_a_backward():
     assert s.network_state().grad_W is None
     back = s.backward()
     state = s.network_state()
-    assert_same_arrays(state.grad_W, back.grad_W)
+    assert_same(state.grad_W, back.grad_W)
     assert state.layers == [2, 4, 3, 1]
     assert [W.shape for W in state.W] == [(2, 4), (4, 3), (3, 1)]
     assert [b.shape for b in state.b] == [(4,), (3,), (1,)]
