@@ -31,48 +31,47 @@ class Sigmoid(Activation):
     name, low, high = "sigmoid", 0.0, 1.0
 
     def f(self, z, out):            # a = 1 / (1 + e^-z)
-        np.negative(z, out=out)
-        np.exp(out, out=out)
-        np.add(out, ONE, out=out)
-        return np.reciprocal(out, out=out)
+        np.negative(z, out)
+        np.exp(out, out)
+        np.add(out, ONE, out)
+        return np.reciprocal(out, out)
 
     def df(self, z, a, out):        # da/dz = a (1 - a)
-        np.subtract(ONE, a, out=out)
-        return np.multiply(out, a, out=out)
+        np.subtract(ONE, a, out)
+        return np.multiply(out, a, out)
 
 
 class Tanh(Activation):
     name, low, high = "tanh", -1.0, 1.0
 
-    def f(self, z, out):            # a = tanh z
-        return np.tanh(z, out=out)
+    f = np.tanh                     # a = tanh z   (the ufunc itself, called as f(z, out): no Python around it)
 
     def df(self, z, a, out):        # da/dz = 1 - a²
-        np.multiply(a, a, out=out)
-        return np.subtract(ONE, out, out=out)
+        np.multiply(a, a, out)
+        return np.subtract(ONE, out, out)
 
 
 class ReLU(Activation):
     name, low, high = "relu", 0.0, np.inf
 
     def f(self, z, out):            # a = max(z, 0)
-        return np.maximum(z, ZERO, out=out)
+        return np.maximum(z, ZERO, out=out)   # (np.maximum takes out by keyword only)
 
     def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0 (0 at z = 0, as torch)
-        return np.greater(z, ZERO, out=out)
+        return np.greater(z, ZERO, out)
 
 
 class LeakyReLU(Activation):
     name, low, high = "leaky_relu", -np.inf, np.inf
 
     def f(self, z, out):            # a = z if z > 0 else 0.01 z
-        np.multiply(z, SLOPE, out=out)
+        np.multiply(z, SLOPE, out)
         return np.maximum(z, out, out=out)
 
     def df(self, z, a, out):        # da/dz = 1 if z > 0 else 0.01
-        np.greater(z, ZERO, out=out)
-        np.multiply(out, ONE_MINUS_SLOPE, out=out)
-        return np.add(out, SLOPE, out=out)
+        np.greater(z, ZERO, out)
+        np.multiply(out, ONE_MINUS_SLOPE, out)
+        return np.add(out, SLOPE, out)
 
 
 class Linear(Activation):
@@ -93,9 +92,9 @@ class Softmax(Activation):
     name, low, high = "softmax", 0.0, 1.0
 
     def f(self, z, out):            # a_k = e^(z_k - max z) / Σ_j e^(z_j - max z), per sample
-        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        return np.divide(out, row_sums(out)[:, None], out=out)
+        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out)
+        np.exp(out, out)
+        return np.divide(out, row_sums(out)[:, None], out)
 
     def df(self, z, a, out):
         raise TypeError("softmax's Jacobian is not elementwise; cross-entropy gives dL/dz directly")

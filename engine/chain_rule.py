@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ConfigError
 from .config import check_int
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .session import Session

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import Buffers
+from .calls import run
+from .network import Buffers, Passes
 from .trace import GradCheck
 
 if TYPE_CHECKING:
@@ -28,12 +29,10 @@ def _backpropagate(session: "Session", buf: Buffers) -> np.ndarray:
     """Forward, loss derivative and backward on `buf`: the flat gradient of data + regularization."""
     net, loss_fn, L = session.network, session.loss_fn, session.network.n_layers
     gradient = np.zeros(net.n_params)
-    net.forward(buf)
-    loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
-    net.output_delta(buf, loss_fn)
-    grad_Wb = net.stacked_views(gradient)
-    for l in reversed(range(L)):
-        net.backward_layer(buf, l, grad_Wb)
+    passes = Passes(net, buf, loss_fn, net.stacked_views(gradient))
+    run(passes.forward)
+    loss_fn.d_loss_d_output(buf.a[L], buf.targets, buf.d_loss_d_output)
+    run(passes.backward)
     if session.regularizer.active:
         reg = np.zeros(net.n_params)
         session.regularizer.gradient(net.params, reg)
@@ -59,9 +58,11 @@ def gradient_check(session: "Session", epsilon: float = 1e-6) -> GradCheck:
     reg_scratch = np.zeros(net.n_params)
     L = net.n_layers
 
+    forward = Passes(net, buf).forward
+
     def total_loss() -> float:
-        net.forward(buf)
-        loss_fn.sample_losses(buf.a[L], buf.z[L], buf.targets, out=buf.sample_losses)
+        run(forward)
+        loss_fn.sample_losses(buf.a[L], buf.z[L], buf.targets, buf.sample_losses)
         data_loss = float(np.add.reduce(buf.sample_losses)) / len(batch)
         return data_loss + (regularizer.gradient(params, reg_scratch) if regularizer.active else 0.0)
 

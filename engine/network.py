@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
+from .calls import Call
 from .config import ConfigError, NetworkConfig
 from .losses import Loss
 
@@ -31,6 +32,7 @@ class Network:
         self.params = np.zeros(self.n_params)
         self.W, self.b = self.views(self.params)
         self.Wb = self.stacked_views(self.params)
+        self.Wb_T = [Wb.T for Wb in self.Wb]   # transposed views, made once: forward uses them
         self.weight_mask = np.zeros(self.n_params)
         for W_mask in self.views(self.weight_mask)[0]:
             W_mask.fill(1.0)
@@ -108,54 +110,89 @@ class Network:
             checked.append(array)
         return checked
 
-    # ---- the forward and backward passes -----------------------------------------------
 
-    def forward(self, buffers: "Buffers", upto: int | None = None, start: int = 0) -> None:
-        """Forward: z[l+1] = a[l] @ W[l] + b[l], a[l+1] = f(z[l+1]) for layers start..upto-1."""
-        z, a, a_ones = buffers.z, buffers.a, buffers.a_ones
-        for l in range(start, self.n_layers if upto is None else upto):
-            np.dot(a_ones[l], self.Wb[l], out=z[l + 1])          # [a, 1] @ [[W], [b]]
-            self.activations[l + 1].f(z[l + 1], out=a[l + 1])
+class Passes:
+    """The forward pass, the loss and the backward pass over one set of Buffers, as lists
+    of NumPy calls with every operand bound once (see calls.py). Stepping and training run
+    the same lists, so their numbers are the same.
 
-    def output_delta(self, buffers: "Buffers", loss: Loss) -> None:
-        """Backward, at the output: delta[L] = dL/dŷ · f'(z[L]) (sigmoid + bce, softmax + cross-
-        entropy: dL/dz directly)."""
-        L = self.n_layers
-        if loss.combined_with == self.activations[L].name:
-            loss.d_loss_d_z(buffers.a[L], buffers.targets, out=buffers.delta[L])
+    Buffers hold every layer neuron-major (see Buffers), so the products are written
+    transposed: zᵀ = Wbᵀ [a, 1]ᵀ rather than z = [a, 1] Wb. The numbers are the same.
+    """
+
+    def __init__(self, net: Network, buffers: "Buffers", loss: Loss | None = None,
+                 grad_Wb: list[np.ndarray] | None = None):
+        """The forward pass; the backward one too when given the loss and where to write
+        the gradient (views laid out like Network.Wb)."""
+        L, f, b = net.n_layers, net.activations, buffers
+        # Step 1, forward, layer l: z[l+1] = a[l] @ W[l] + b[l] = [a[l], 1] @ [[W[l]], [b[l]]],
+        # a[l+1] = f(z[l+1])
+        self.forward_layers: list[list[Call]] = [
+            [(net.Wb_T[l].dot, (b.a_ones_T[l], b.z_T[l + 1])), (f[l + 1].f, (b.z[l + 1], b.a[l + 1]))]
+            for l in range(L)]
+        self.forward = [call for layer in self.forward_layers for call in layer]
+        if loss is None or grad_Wb is None:
             return
-        self.activations[L].df(buffers.z[L], buffers.a[L], out=buffers.df[L])
-        np.multiply(buffers.d_loss_d_output, buffers.df[L], out=buffers.delta[L])
-
-    def backward_layer(self, buffers: "Buffers", l: int, grad_Wb: list[np.ndarray]) -> None:
-        """Backward through weight layer l, given delta[l+1]:
-        dL/dW[l] = a[l]ᵀ delta[l+1], dL/db[l] = Σ_samples delta[l+1] (both: [a[l], 1]ᵀ delta[l+1]),
-        delta[l] = (delta[l+1] @ W[l]ᵀ) · f'(z[l])   (not needed for the input, l = 0)."""
-        delta_next = buffers.delta[l + 1]
-        np.dot(buffers.a_ones[l].T, delta_next, out=grad_Wb[l])
-        if l > 0:
-            np.dot(delta_next, self.W[l].T, out=buffers.back[l])
-            self.activations[l].df(buffers.z[l], buffers.a[l], out=buffers.df[l])
-            np.multiply(buffers.back[l], buffers.df[l], out=buffers.delta[l])
+        # Step 2, loss: each sample's loss and ∂loss/∂ŷ
+        self.loss = loss.calls(b.a[L], b.z[L], b.targets, b.sample_losses, b.d_loss_d_output, b.loss_scratch)
+        # Step 3, backward, at the output: delta[L] = dL/dŷ · f'(z[L]) (sigmoid + bce, softmax +
+        # cross-entropy: dL/dz directly); and f'(z[l]) of every hidden layer, which the layers
+        # below need, in one pass over their side-by-side buffers.
+        self.output_delta: list[Call] = [(f[1].df, (b.hidden_z, b.hidden_a, b.hidden_df))] if L > 1 else []
+        if loss.combined_with == f[L].name:
+            self.output_delta.append((loss.d_loss_d_z, (b.a[L], b.targets, b.delta[L])))
+        else:
+            self.output_delta += [(f[L].df, (b.z[L], b.a[L], b.df[L])),
+                                  (np.multiply, (b.d_loss_d_output, b.df[L], b.delta[L]))]
+        # Backward through weight layer l, given delta[l+1]:
+        # dL/dW[l] = a[l]ᵀ delta[l+1], dL/db[l] = Σ_samples delta[l+1] (both: [a[l], 1]ᵀ delta[l+1]),
+        # delta[l] = (delta[l+1] @ W[l]ᵀ) · f'(z[l])   (not needed for the input, l = 0)
+        self.backward_layers: list[list[Call]] = [
+            [(b.a_ones_T[l].dot, (b.delta[l + 1], grad_Wb[l]))]
+            + ([(net.W[l].dot, (b.delta_T[l + 1], b.back_T[l])),
+                (np.multiply, (b.back_T[l], b.df_T[l], b.delta_T[l]))] if l > 0 else [])
+            for l in range(L)]
+        self.backward = self.output_delta + [call for layer in reversed(self.backward_layers) for call in layer]
+        self.iteration = self.forward + self.loss + self.backward   # steps 1–3 of a whole iteration
 
 
 class Buffers:
-    """Preallocated arrays for one batch size N: [layer][sample][neuron], as in the trace."""
+    """Preallocated arrays for one batch size N.
+
+    z[l], a[l], delta[l] are (N, n_l) — [layer][sample][neuron], as in the trace — but each
+    is a view of a neuron-major (n_l, N) array, z_T[l] etc.: so a layer's values are one
+    contiguous block that elementwise passes run through at full speed, its row of ones
+    (what b multiplies) is one more row, and the hidden layers' blocks lie side by side, so
+    f'(z) of them all is one pass. Rows of ones sit in z and f'(z) too, where they are
+    never read.
+    """
 
     def __init__(self, layers: list[int], n_samples: int):
-        N = n_samples
+        N, n_in, K = n_samples, layers[0], layers[-1]
         self.n_samples = N
         self.batch = np.zeros(N, dtype=np.int64)                  # sample indices (a read-only view)
-        # a[l] with a column of ones after it, for every layer that feeds another
-        self.a_ones = [np.ones((N, n + 1)) for n in layers[:-1]]
-        self.a = [x[:, :-1] for x in self.a_ones] + [np.zeros((N, layers[-1]))]   # a[0]: the inputs
-        self.z = [None] + [np.zeros((N, n)) for n in layers[1:]]
-        self.delta = [None] + [np.zeros((N, n)) for n in layers[1:]]
-        self.df = [None] + [np.zeros((N, n)) for n in layers[1:]]
-        self.back = [None] + [np.zeros((N, n)) for n in layers[1:]]
-        self.targets = np.zeros((N, layers[-1]))
-        self.d_loss_d_output = np.zeros((N, layers[-1]))
+        self.rows_T = np.ones((n_in + 1 + K, N))                  # the batch's [x, 1, y]ᵀ
+
+        # the hidden layers' [a, 1]ᵀ, z and f'(z), block after block
+        starts = np.cumsum([0] + [n + 1 for n in layers[1:-1]]).tolist()
+        self.hidden_a, self.hidden_z, self.hidden_df = (np.ones((starts[-1], N)) for _ in range(3))
+        hidden = [(s, s + n) for s, n in zip(starts, layers[1:-1])]
+
+        self.a_ones_T = [self.rows_T[:n_in + 1]] + [self.hidden_a[s:e + 1] for s, e in hidden]
+        self.a_T = [self.rows_T[:n_in]] + [self.hidden_a[s:e] for s, e in hidden] + [np.zeros((K, N))]
+        self.z_T = [None] + [self.hidden_z[s:e] for s, e in hidden] + [np.zeros((K, N))]
+        self.df_T = [None] + [self.hidden_df[s:e] for s, e in hidden] + [np.zeros((K, N))]
+        self.delta_T = [None] + [np.zeros((n, N)) for n in layers[1:]]
+        self.back_T = [None] + [np.zeros((n, N)) for n in layers[1:]]
+
+        def samples_first(arrays: list) -> list:
+            return [x if x is None else x.T for x in arrays]
+        self.a, self.z, self.df, self.delta = map(samples_first, (self.a_T, self.z_T, self.df_T, self.delta_T))
+        self.targets = self.rows_T[n_in + 1:].T                     # (N, K)
+        self.d_loss_d_output = np.zeros((K, N)).T
         self.sample_losses = np.zeros(N)
+        self.ones = np.ones(N)                                      # sample_losses @ ones: their sum
+        self.loss_scratch = np.zeros((K, N)).T
 
 
 def only_numbers(value) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import OptimizerConfig
+from .sums import scalar
 
 
 class Optimizer:
@@ -36,11 +37,11 @@ class SGD(Optimizer):
 
     def __init__(self, config, n_params):
         super().__init__(config, n_params)
-        self._minus_lr = np.array(-self.learning_rate)   # 0-d: no conversion on every step
+        self._minus_lr = scalar(-self.learning_rate)
 
     def step(self, g, out):                  # step = -lr · g
         self.step_count += 1
-        return np.multiply(g, self._minus_lr, out=out)
+        return np.multiply(g, self._minus_lr, out)
 
 
 class Momentum(Optimizer):
@@ -51,17 +52,18 @@ class Momentum(Optimizer):
         super().__init__(config, n_params)
         self.momentum = config.momentum
         self.nesterov = config.nesterov
+        self._mu, self._minus_lr = scalar(self.momentum), scalar(-self.learning_rate)
 
     def step(self, g, out):
         self.step_count += 1
-        v = self.state["momentum_buffer"]
-        np.multiply(v, self.momentum, out=v)  # v = μ v + g
-        np.add(v, g, out=v)
+        v, mu = self.state["momentum_buffer"], self._mu
+        np.multiply(v, mu, v)                 # v = μ v + g
+        np.add(v, g, v)
         if self.nesterov:                     # step = -lr · (g + μ v)
-            np.multiply(v, self.momentum, out=out)
-            np.add(out, g, out=out)
-            return np.multiply(out, -self.learning_rate, out=out)
-        return np.multiply(v, -self.learning_rate, out=out)   # step = -lr · v
+            np.multiply(v, mu, out)
+            np.add(out, g, out)
+            return np.multiply(out, self._minus_lr, out)
+        return np.multiply(v, self._minus_lr, out)   # step = -lr · v
 
 
 class RMSprop(Optimizer):
@@ -72,18 +74,20 @@ class RMSprop(Optimizer):
         super().__init__(config, n_params)
         self.alpha = config.alpha
         self.eps = config.eps
+        self._alpha, self._one_minus_alpha = scalar(self.alpha), scalar(1.0 - self.alpha)
+        self._eps, self._minus_lr = scalar(self.eps), scalar(-self.learning_rate)
 
     def step(self, g, out):
         self.step_count += 1
         s = self.state["square_avg"]
-        np.multiply(s, self.alpha, out=s)     # s = α s + (1 - α) g²
-        np.multiply(g, g, out=out)
-        np.multiply(out, 1.0 - self.alpha, out=out)
-        np.add(s, out, out=s)
-        np.sqrt(s, out=out)                   # step = -lr · g / (√s + ε)
-        np.add(out, self.eps, out=out)
-        np.divide(g, out, out=out)
-        return np.multiply(out, -self.learning_rate, out=out)
+        np.multiply(s, self._alpha, s)        # s = α s + (1 - α) g²
+        np.multiply(g, g, out)
+        np.multiply(out, self._one_minus_alpha, out)
+        np.add(s, out, s)
+        np.sqrt(s, out)                       # step = -lr · g / (√s + ε)
+        np.add(out, self._eps, out)
+        np.divide(g, out, out)
+        return np.multiply(out, self._minus_lr, out)
 
 
 class Adam(Optimizer):
@@ -93,26 +97,30 @@ class Adam(Optimizer):
     def __init__(self, config, n_params):
         super().__init__(config, n_params)
         self.beta1, self.beta2, self.eps = config.beta1, config.beta2, config.eps
+        self._beta1, self._one_minus_beta1 = scalar(self.beta1), scalar(1.0 - self.beta1)
+        self._beta2, self._one_minus_beta2 = scalar(self.beta2), scalar(1.0 - self.beta2)
+        self._eps = scalar(self.eps)
         self._scratch = np.zeros(n_params)
 
     def step(self, g, out):
         self.step_count += 1
         t = self.step_count
         m, v, tmp = self.state["exp_avg"], self.state["exp_avg_sq"], self._scratch
-        np.multiply(m, self.beta1, out=m)     # m = β1 m + (1 - β1) g
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        np.add(m, tmp, out=m)
-        np.multiply(v, self.beta2, out=v)     # v = β2 v + (1 - β2) g²
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1.0 - self.beta2, out=tmp)
-        np.add(v, tmp, out=v)
+        np.multiply(m, self._beta1, m)        # m = β1 m + (1 - β1) g
+        np.multiply(g, self._one_minus_beta1, tmp)
+        np.add(m, tmp, m)
+        np.multiply(v, self._beta2, v)        # v = β2 v + (1 - β2) g²
+        np.multiply(g, g, tmp)
+        np.multiply(tmp, self._one_minus_beta2, tmp)
+        np.add(v, tmp, v)
         # step = -lr · m̂ / (√v̂ + ε), with m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t),
         # in torch's order: √v / √(1 - β2^t) + ε, then m over that, times -lr / (1 - β1^t).
-        np.sqrt(v, out=tmp)
-        np.multiply(tmp, 1.0 / (1.0 - self.beta2 ** t) ** 0.5, out=tmp)
-        np.add(tmp, self.eps, out=tmp)
-        np.divide(m, tmp, out=out)
-        return np.multiply(out, -self.learning_rate / (1.0 - self.beta1 ** t), out=out)
+        # (np.float64: the factors change every step, so caching them as 0-d arrays would not pay)
+        np.sqrt(v, tmp)
+        np.multiply(tmp, np.float64(1.0 / (1.0 - self.beta2 ** t) ** 0.5), tmp)
+        np.add(tmp, self._eps, tmp)
+        np.divide(m, tmp, out)
+        return np.multiply(out, np.float64(-self.learning_rate / (1.0 - self.beta1 ** t)), out)
 
     def bias_corrected(self) -> dict[str, np.ndarray]:
         """m̂ and v̂ as used by the last step (zeros before the first)."""

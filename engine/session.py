@@ -15,25 +15,29 @@ import numpy as np
 
 from . import trace as t
 from .breakpoints import BreakpointChecker, Breakpoints
+from .calls import run
 from .chain_rule import chain_rule
 from .config import Config, Limits, check_float, check_int
 from .datasets import Dataset, custom_dataset, make_dataset
-from .diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS, hints, layer_diagnostics
+from .diagnostics import COLUMNS as DIAGNOSTIC_COLUMNS
+from .diagnostics import hints, layer_diagnostics
 from .errors import ConfigError, DivergedError, PhaseOrderError, RewindError
 from .gradcheck import analytic_gradient, gradient_check
 from .history import Log, SnapshotRing
 from .losses import LOSSES
-from .network import Buffers, Network, only_numbers
+from .network import Buffers, Network, Passes, only_numbers
 from .optimizers import Adam, make_optimizer
 from .regularization import Regularizer
-from .sums import ones
+from .sums import all_finite
 
 PHASES = ("forward", "loss", "backward", "update")
 NEXT_PHASE = {None: "forward", "forward": "loss", "loss": "backward", "backward": "update"}
 MAX_LOG_ROWS = 100_000
-# A network bigger than this is snapshotted every k-th iteration, k ≈ its size / this, and
-# rewinding replays the few iterations in between: copying ~1 MB every iteration would
-# cost more than the iteration itself, and replay is exact because training is deterministic.
+# The state is snapshotted every k-th iteration, and rewinding replays the few iterations in
+# between (exact: training is deterministic). k is at least MIN_SNAPSHOT_EVERY, where saving
+# and checking a small network's state would cost a tenth of its iteration, and k ≈ size /
+# SNAPSHOT_EVERY_BYTES for big ones, where copying ~1 MB would cost more than the iteration.
+MIN_SNAPSHOT_EVERY = 8
 SNAPSHOT_EVERY_BYTES = 64 * 2**10
 
 
@@ -62,7 +66,9 @@ class Session:
         self.targets_train = self._encode_targets(self.dataset.y_train)   # (n_train, K)
         self.targets_test = self._encode_targets(self.dataset.y_test)     # (n_test, K)
         X = self.dataset.X_train
-        self._X_train_ones = np.column_stack([X, np.ones(len(X))])         # rows of [x, 1]
+        # columns of [x, 1, y]: one take loads a batch's inputs (with the 1 its bias multiplies)
+        # and targets, neuron-major as the buffers hold them
+        self._train_columns = np.vstack([X.T, np.ones(len(X)), self.targets_train.T])
 
         self.rng = np.random.default_rng(config.seed)
         net.initialise(config.network, self.rng)
@@ -77,12 +83,13 @@ class Session:
         self.grad_W, self.grad_b = net.views(self.grads)
         self._grad_Wb = net.stacked_views(self.grads)
         self._layer_slices = net.layer_slices()
-        self._zeros = np.zeros(net.n_params)         # dot with it is NaN iff a value is not finite
-        self._layer_grads = [self.grads[s] for s in self._layer_slices]   # W[l] and b[l] side by side
+        self._grads_squared = np.zeros(net.n_params)   # summed per layer into the logged gradient norms
+        self._layer_starts = np.array(net.starts[:-1])
 
         n_train, B = len(self.dataset.X_train), config.batch_size
         self.batches_per_epoch = math.ceil(n_train / B)
         self._buffers = {n: Buffers(net.layers, n) for n in {B, n_train - B * (self.batches_per_epoch - 1)}}
+        self._passes = {n: Passes(net, buf, self.loss_fn, self._grad_Wb) for n, buf in self._buffers.items()}
 
         self.iteration = 0          # completed iterations (updates applied)
         self.epoch = 0              # completed epochs
@@ -95,6 +102,7 @@ class Session:
         self.has_gradients = False
         self._batch_loss = self._reg_loss = 0.0
         self._buf: Buffers = self._buffers[min(B, n_train)]   # buffers of the trace iteration
+        self._pass: Passes = self._passes[min(B, n_train)]    # and the passes over them
         self._trace_iteration = 0
         self._trace_phases = 0      # phases of the trace iteration whose numbers are in the buffers
         self._metrics_cache: tuple[int, t.Metrics] | None = None
@@ -104,12 +112,12 @@ class Session:
         self._epochs: dict[int, tuple[np.ndarray, dict]] = {}   # epoch → (shuffle order, RNG state)
         self._start_epoch()
         snapshot_bytes = 8 * (net.n_params + self.optimizer.flat_state.size) + 32
-        self.snapshot_every = math.ceil(snapshot_bytes / SNAPSHOT_EVERY_BYTES)
+        self.snapshot_every = max(MIN_SNAPSHOT_EVERY, math.ceil(snapshot_bytes / SNAPSHOT_EVERY_BYTES))
         capacity = 1 + min(math.ceil(limits.max_history / self.snapshot_every),
                            limits.max_history_bytes // snapshot_bytes)
         self._ring = SnapshotRing(net.n_params, self.optimizer.flat_state.size, capacity)
         self._save_snapshot()
-        self._log = Log(2 + net.n_layers, MAX_LOG_ROWS)       # iteration, batch loss, grad norms
+        self._log = Log(2 + net.n_layers, MAX_LOG_ROWS)       # iteration, batch loss, grad norms²
         self._evals = Log(6, MAX_LOG_ROWS)                     # iteration, epoch, 4 metrics
         self._diagnostics = Log(1 + net.n_layers * len(DIAGNOSTIC_COLUMNS), MAX_LOG_ROWS)
         self.breakpoints: Breakpoints | None = None
@@ -140,8 +148,9 @@ class Session:
 
     @property
     def max_rewind(self) -> int:
-        """How many iterations back `rewind` can go."""
-        return self.iteration - self._ring.oldest
+        """How many iterations back `rewind` can go: `max_history`, or less while the
+        session is younger or the snapshots' byte budget runs out first."""
+        return min(self.limits.max_history, self.iteration - self._ring.oldest)
 
     # ---- the four phases, one call each --------------------------------------------
 
@@ -213,18 +222,24 @@ class Session:
             check_int("epochs", epochs, 1, 10**7)
         self._refuse_if_diverged()
         target_epoch = self.epoch + epochs if epochs is not None else None
-        run, checker = 0, self._checker
+        first, run, checker, fired = self.iteration, 0, self._checker, None
         with np.errstate(all="ignore"):
             while (run < iterations) if iterations is not None else (self.epoch < target_epoch):
                 if not self._train_one():
-                    return t.TrainResult(run, "diverged", {"kind": "nan", **self.divergence})
+                    break
                 run += 1
                 if checker is not None:
                     row = self._log.view()[-1]
-                    fired = checker.check(self, float(row[1]), row[2:])
+                    fired = checker.check(self, float(row[1]), np.sqrt(row[2:]))
                     if fired is not None:
-                        return t.TrainResult(run, "breakpoint", fired)
-        return t.TrainResult(run, None)
+                        break
+            # the parameters are checked at every snapshot; check the ones since the last
+            if self.status == "ok" and not all_finite(self.network.params):
+                self._locate_divergence()
+        run = self.iteration - first
+        if self.status == "diverged":
+            return t.TrainResult(run, "diverged", {"kind": "nan", **self.divergence})
+        return t.TrainResult(run, None) if fired is None else t.TrainResult(run, "breakpoint", fired)
 
     def set_breakpoints(self, conditions: dict | None) -> None:
         """Conditions that stop `train` (and so play); None clears them. NaN/inf always stops."""
@@ -235,26 +250,33 @@ class Session:
         self._checker = BreakpointChecker(self.breakpoints, self)
 
     def _train_one(self) -> bool:
-        """Run the rest of one iteration without traces; False if it diverged."""
-        start = 0 if self.phase is None else PHASES.index(self.next_phase)
-        if start == 0:
-            self._run_forward()   # from wherever a layer-by-layer forward stopped
-            self._trace_phases = 1
-        if start <= 1:
-            self._run_loss()
-            self._trace_phases = 2
+        """Run the rest of one iteration without traces; False if it diverged.
+
+        Only cheap checks run here: the loss every iteration, the parameters at every
+        snapshot (a NaN or inf in z, a, delta or a gradient always reaches them). When one
+        fails, `_locate_divergence` replays from the snapshot to find where it began."""
+        if self.phase is None:   # a whole iteration: steps 1–3 as one list of calls
+            self._load_batch()
+            run(self._pass.iteration)
+            self.forward_done = self.backward_done = self.network.n_layers
+            self.phase = "backward"
+            self._total_loss()
             if not math.isfinite(self._batch_loss + self._reg_loss):
-                return self._diverge_at("loss")
-        if start <= 2:
-            self._run_backward()
-            self._trace_phases = 3
+                return self._locate_divergence()
+            self._total_gradient()
+        else:                    # the rest of one stepped part of the way
+            start = PHASES.index(self.next_phase)
+            if start == 0:
+                self._run_forward()   # from wherever a layer-by-layer forward stopped
+            if start <= 1:
+                self._run_loss()
+                if not math.isfinite(self._batch_loss + self._reg_loss):
+                    return self._locate_divergence()
+            if start <= 2:
+                self._run_backward()
         self._run_update()
         self._trace_phases = 4
-        # a NaN or inf in z, a, delta or the gradient always reaches the parameters
-        if not math.isfinite(np.dot(self.network.params, self._zeros)):
-            return self._diverge_at("update")
-        self._finish_iteration()
-        return True
+        return self._finish_iteration()
 
     # ---- the computations behind each phase (shared by stepping and training) ------
 
@@ -265,61 +287,74 @@ class Session:
         pos, B = self.batch_pos, self.config.batch_size
         return self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
 
+    def _load_batch(self) -> None:
+        """A new iteration: its batch, into the buffers (and passes) of its size."""
+        pos, B = self.batch_pos, self.config.batch_size
+        batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
+        self._buf, self._pass = self._buffers[len(batch)], self._passes[len(batch)]
+        self._buf.batch = batch   # a view of the epoch's order, which never changes
+        self._train_columns.take(batch, 1, self._buf.rows_T)
+        self._trace_iteration = self.iteration
+
     def _run_forward(self, layers: int | None = None) -> None:
-        if self.phase != "forward":   # a new iteration: load its batch
-            pos, B = self.batch_pos, self.config.batch_size
-            batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
-            buf = self._buf = self._buffers[len(batch)]
-            buf.batch = batch   # a view of the epoch's order, which never changes
-            self._X_train_ones.take(batch, axis=0, out=buf.a_ones[0])
-            self.targets_train.take(batch, axis=0, out=buf.targets)
+        if self.phase != "forward":
+            self._load_batch()
             self.forward_done = self.backward_done = 0
-            self._trace_iteration = self.iteration
             self.phase = "forward"
         start, L = self.forward_done, self.network.n_layers
         self.forward_done = L if layers is None else min(L, start + layers)
-        self.network.forward(self._buf, start=start, upto=self.forward_done)
+        for l in range(start, self.forward_done):
+            run(self._pass.forward_layers[l])
 
     def _run_loss(self) -> None:
-        buf, L = self._buf, self.network.n_layers
-        self.loss_fn.sample_losses(buf.a[L], buf.z[L], buf.targets, out=buf.sample_losses)
-        self._batch_loss = float(np.dot(buf.sample_losses, ones(buf.n_samples))) / buf.n_samples
-        self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
-                          if self.regularizer.active else 0.0)
-        self.loss_fn.d_loss_d_output(buf.a[L], buf.targets, out=buf.d_loss_d_output)
+        run(self._pass.loss)
+        self._total_loss()
         self.phase = "loss"
 
+    def _total_loss(self) -> None:
+        """The batch's loss from its samples', and the regularization loss (and gradient)."""
+        buf = self._buf
+        self._batch_loss = float(buf.sample_losses.dot(buf.ones)) / buf.n_samples
+        self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
+                          if self.regularizer.active else 0.0)
+
     def _run_backward(self, layers: int | None = None) -> None:
-        net, buf, L = self.network, self._buf, self.network.n_layers
         if self.phase != "backward":
-            net.output_delta(buf, self.loss_fn)
+            run(self._pass.output_delta)
             self.backward_done = 0
             self.phase = "backward"
-        start = self.backward_done
+        start, L = self.backward_done, self.network.n_layers
         self.backward_done = L if layers is None else min(L, start + layers)
         for l in range(L - 1 - start, L - 1 - self.backward_done, -1):
-            net.backward_layer(buf, l, self._grad_Wb)
+            run(self._pass.backward_layers[l])
         if self.backward_done == L:
-            if self.config.freeze_biases:
-                np.multiply(self.grads, net.weight_mask, out=self.total_grads)
-            if self.regularizer.active:
-                np.add(self.total_grads if self.config.freeze_biases else self.grads,
-                       self.reg_grads, out=self.total_grads)
-            self.has_gradients = True
+            self._total_gradient()
+
+    def _total_gradient(self) -> None:
+        """What the optimizer follows: the data gradient, plus regularization, minus frozen biases."""
+        if self.config.freeze_biases:
+            np.multiply(self.grads, self.network.weight_mask, out=self.total_grads)
+        if self.regularizer.active:
+            np.add(self.total_grads if self.config.freeze_biases else self.grads,
+                   self.reg_grads, out=self.total_grads)
+        self.has_gradients = True
 
     def _run_update(self) -> None:
-        self.optimizer.step(self.total_grads, out=self.step)
-        np.add(self.network.params, self.step, out=self.network.params)
+        self.optimizer.step(self.total_grads, self.step)
+        np.add(self.network.params, self.step, self.network.params)
         self._version += 1
         self.phase = "update"
 
-    def _finish_iteration(self) -> None:
-        """Log the iteration, advance the batch (and epoch), save the new starting state."""
+    def _finish_iteration(self) -> bool:
+        """Log the iteration, advance the batch (and epoch), save the new starting state
+        every `snapshot_every` iterations; False if the parameters hold a NaN or inf then."""
         row = self._log.append()
         row[0] = self.iteration + 1
         row[1] = self._batch_loss
-        for l, g in enumerate(self._layer_grads):
-            row[2 + l] = math.sqrt(np.dot(g, g))
+        # per layer, ‖(∂L/∂W[l], ∂L/∂b[l])‖² (W[l] and b[l] lie side by side); the root is
+        # taken when the log is read
+        np.multiply(self.grads, self.grads, self._grads_squared)
+        np.add.reduceat(self._grads_squared, self._layer_starts, out=row[2:])
         self.iteration += 1
         self.phase = None
         self.batch_pos += 1
@@ -328,10 +363,13 @@ class Session:
             self.batch_pos = 0
             self._start_epoch()
         if self.iteration % self.snapshot_every == 0:
+            if not all_finite(self.network.params):   # never keep a NaN or inf
+                return self._locate_divergence()
             self._save_snapshot()
         if self.iteration % self.config.eval_every == 0:
             self._record_evaluation()
             self._diagnostics.append()[:] = (self.iteration, *layer_diagnostics(self).ravel())
+        return True
 
     def _start_epoch(self) -> None:
         """Draw the epoch's shuffle order; keep it with the RNG state for rewind."""
@@ -363,15 +401,20 @@ class Session:
         if where is not None:
             self._set_diverged(phase, *where)
 
-    def _diverge_at(self, phase: str) -> bool:
-        """A cheap check in `train` saw a NaN or inf: find the first place it shows."""
-        for p in PHASES[:PHASES.index(phase) + 1]:
-            where = self._find_nonfinite(p)
-            if where is not None:
-                self._set_diverged(p, *where)
-                return False
-        self._set_diverged(phase, None, f"{phase} produced a NaN or inf")
-        return False
+    def _locate_divergence(self) -> bool:
+        """A cheap check in `train` saw a NaN or inf that appeared since the newest snapshot:
+        go back to it and replay, checking after every phase as stepping does, to the phase
+        where the NaN or inf first appears (training is deterministic, so it appears again)."""
+        seen_at = self.iteration
+        self._restore(self._ring.newest)
+        while self.iteration <= seen_at:
+            for phase in PHASES:
+                getattr(self, f"_run_{phase}")()
+                self._after_phase(phase)
+                if self.status == "diverged":
+                    return False
+            self._finish_iteration()
+        raise RuntimeError(f"a NaN or inf seen at iteration {seen_at} did not reappear on replay")
 
     def _set_diverged(self, phase: str, layer: int | None, detail: str) -> None:
         self.status = "diverged"
@@ -560,7 +603,7 @@ class Session:
         ]
         diag = self._diagnostics.rows_after(since)
         return t.History(iterations=log[:, 0].astype(np.int64), batch_loss=log[:, 1].copy(),
-                         grad_norm=log[:, 2:].copy(), evaluations=evals,
+                         grad_norm=np.sqrt(log[:, 2:]), evaluations=evals,
                          diagnostics_iterations=diag[:, 0].astype(np.int64),
                          diagnostics=diag[:, 1:].reshape(len(diag), self.network.n_layers,
                                                          len(DIAGNOSTIC_COLUMNS)).copy())
@@ -576,7 +619,7 @@ class Session:
     def at(self, iteration: int) -> "Session":
         """A detached copy of this session as it was at the start of `iteration` (within the
         kept history): step it to see that iteration's numbers; this session is untouched."""
-        check_int("iteration", iteration, self._ring.oldest, self.iteration)
+        check_int("iteration", iteration, self.iteration - self.max_rewind, self.iteration)
         past = Session(self.config_at(iteration), self.limits, dataset=self.dataset)
         k = self._ring.latest_at_or_before(iteration)
         saved_at, epoch, batch_pos, step_count = (int(v) for v in self._ring.meta[k])
@@ -657,8 +700,8 @@ class Session:
         """Forward over any rows, in fresh arrays (the training buffers stay untouched)."""
         buf = Buffers(self.network.layers, len(X))
         buf.a[0][...] = X
-        self.network.forward(buf)
-        return buf.z, buf.a
+        run(Passes(self.network, buf).forward)
+        return _copies(buf.z), _copies(buf.a)   # samples-first in memory too, as callers expect
 
     def predict(self, X) -> t.Prediction:
         """Outputs and every layer's activations for the given input rows."""

@@ -103,7 +103,8 @@ def test_rewind_zero_drops_the_iteration_in_progress():
 
 def test_rewind_past_the_kept_history_raises_and_changes_nothing():
     s = make(limits=Limits(max_history=5))
-    run_iterations(s, 9)
+    k = s.snapshot_every                      # 8: two snapshots cover the 5 iterations asked for
+    run_iterations(s, 2 * k + 4)
     s.forward()
     s.loss()
     before, trace = snapshot(s), s.trace()
@@ -114,11 +115,13 @@ def test_rewind_past_the_kept_history_raises_and_changes_nothing():
     assert "5" in str(info.value)
     assert_same_state(snapshot(s), before)
     assert_same(s.trace(), trace)
+    s.rewind(5)                               # to 2k - 1: the snapshot at k is the oldest left
+    assert s.iteration == 2 * k - 1 and s.max_rewind == 5
     s.rewind(5)
-    assert s.iteration == 4 and s.max_rewind == 0
+    assert s.iteration == 2 * k - 6 and s.max_rewind == k - 6
     with pytest.raises(RewindError) as info:
-        s.rewind(1)
-    assert info.value.max_rewind == 0
+        s.rewind(k - 5)
+    assert info.value.max_rewind == k - 6
 
 
 def test_history_is_bounded_by_the_limits():
@@ -127,12 +130,17 @@ def test_history_is_bounded_by_the_limits():
     assert s.max_rewind == 3
     with pytest.raises(RewindError):
         s.rewind(4)
-    # 21 parameters and Adam's 42 state values: 8·63 + 32 = 536 bytes a snapshot
+    # 21 parameters and Adam's 42 state values: 8·63 + 32 = 536 bytes a snapshot; the budget
+    # holds 4 besides the newest, one every k iterations
     s = make(limits=Limits(max_history_bytes=4 * 536))
     s.train(iterations=50)
-    assert s.max_rewind == 4
-    s.rewind(4)
-    assert s.iteration == 46
+    k = s.snapshot_every
+    oldest = (50 // k - 4) * k
+    assert s._ring.count == 5 and s.max_rewind == 50 - oldest
+    with pytest.raises(RewindError):
+        s.rewind(50 - oldest + 1)
+    s.rewind(50 - oldest)
+    assert s.iteration == oldest
 
 
 @pytest.mark.parametrize("n", [-1, 1.0, True, "2", None])

@@ -164,7 +164,7 @@ def test_a_document_is_plain_json():
 
 def base_state() -> dict:
     s = make()
-    s.train(iterations=7)
+    s.train(iterations=2 * s.snapshot_every + 7)   # three snapshots, and iterations since the newest
     s.forward()
     return session_to_state(s)
 
