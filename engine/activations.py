@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sums import row_sums
 
 LEAKY_SLOPE = 0.01  # as torch.nn.LeakyReLU's default
 # 0-d arrays: NumPy converts a Python float on every call, a 0-d array it takes as is
@@ -92,9 +91,12 @@ class Softmax(Activation):
     name, low, high = "softmax", 0.0, 1.0
 
     def f(self, z, out):            # a_k = e^(z_k - max z) / Σ_j e^(z_j - max z), per sample
-        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out)
-        np.exp(out, out)
-        return np.divide(out, row_sums(out)[:, None], out)
+        # over z.T, (K, N): neuron-major buffers make that the contiguous way round
+        z_T, out_T = z.T, out.T
+        np.subtract(z_T, np.maximum.reduce(z_T, axis=0), out_T)
+        np.exp(out_T, out_T)
+        np.divide(out_T, np.add.reduce(out_T, axis=0), out_T)
+        return out
 
     def df(self, z, a, out):
         raise TypeError("softmax's Jacobian is not elementwise; cross-entropy gives dL/dz directly")

@@ -20,6 +20,7 @@ class Loss:
     # An output activation whose derivative this loss folds in: then delta[L] = ∂loss/∂z is
     # computed directly, exactly, even where f′(z) underflows (a saturated sigmoid).
     combined_with: str | None = None
+    d_loss_d_output_is_d_z = False    # then delta[L] is a copy of d_loss_d_output
 
     def sample_losses(self, y_hat: np.ndarray, z_out: np.ndarray, y: np.ndarray,
                       out: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
@@ -107,6 +108,7 @@ class CrossEntropy(Loss):
         return np.multiply(out, scalar(1.0 / y.shape[0]), out)
 
     d_loss_d_z = d_loss_d_output
+    d_loss_d_output_is_d_z = True
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), CrossEntropy())}

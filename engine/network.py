@@ -139,7 +139,9 @@ class Passes:
         # cross-entropy: dL/dz directly); and f'(z[l]) of every hidden layer, which the layers
         # below need, in one pass over their side-by-side buffers.
         self.output_delta: list[Call] = [(f[1].df, (b.hidden_z, b.hidden_a, b.hidden_df))] if L > 1 else []
-        if loss.combined_with == f[L].name:
+        if loss.combined_with == f[L].name and loss.d_loss_d_output_is_d_z:
+            self.output_delta.append((np.copyto, (b.delta[L], b.d_loss_d_output)))
+        elif loss.combined_with == f[L].name:
             self.output_delta.append((loss.d_loss_d_z, (b.a[L], b.targets, b.delta[L])))
         else:
             self.output_delta += [(f[L].df, (b.z[L], b.a[L], b.df[L])),
@@ -164,22 +166,25 @@ class Buffers:
     contiguous block that elementwise passes run through at full speed, its row of ones
     (what b multiplies) is one more row, and the hidden layers' blocks lie side by side, so
     f'(z) of them all is one pass. Rows of ones sit in z and f'(z) too, where they are
-    never read.
+    never read. The inputs and targets are the exception, held samples-first.
     """
 
     def __init__(self, layers: list[int], n_samples: int):
         N, n_in, K = n_samples, layers[0], layers[-1]
         self.n_samples = N
         self.batch = np.zeros(N, dtype=np.int64)                  # sample indices (a read-only view)
-        self.rows_T = np.ones((n_in + 1 + K, N))                  # the batch's [x, 1, y]ᵀ
+        # the batch's inputs [x, 1] and targets y, samples-first: gathering whole rows is the
+        # fast way to load a batch (a gather along the other axis copies one number at a time)
+        self.x_ones = np.ones((N, n_in + 1))
+        self.targets = np.zeros((N, K))
 
         # the hidden layers' [a, 1]ᵀ, z and f'(z), block after block
         starts = np.cumsum([0] + [n + 1 for n in layers[1:-1]]).tolist()
         self.hidden_a, self.hidden_z, self.hidden_df = (np.ones((starts[-1], N)) for _ in range(3))
         hidden = [(s, s + n) for s, n in zip(starts, layers[1:-1])]
 
-        self.a_ones_T = [self.rows_T[:n_in + 1]] + [self.hidden_a[s:e + 1] for s, e in hidden]
-        self.a_T = [self.rows_T[:n_in]] + [self.hidden_a[s:e] for s, e in hidden] + [np.zeros((K, N))]
+        self.a_ones_T = [self.x_ones.T] + [self.hidden_a[s:e + 1] for s, e in hidden]
+        self.a_T = [self.x_ones[:, :n_in].T] + [self.hidden_a[s:e] for s, e in hidden] + [np.zeros((K, N))]
         self.z_T = [None] + [self.hidden_z[s:e] for s, e in hidden] + [np.zeros((K, N))]
         self.df_T = [None] + [self.hidden_df[s:e] for s, e in hidden] + [np.zeros((K, N))]
         self.delta_T = [None] + [np.zeros((n, N)) for n in layers[1:]]
@@ -188,7 +193,6 @@ class Buffers:
         def samples_first(arrays: list) -> list:
             return [x if x is None else x.T for x in arrays]
         self.a, self.z, self.df, self.delta = map(samples_first, (self.a_T, self.z_T, self.df_T, self.delta_T))
-        self.targets = self.rows_T[n_in + 1:].T                     # (N, K)
         self.d_loss_d_output = np.zeros((K, N)).T
         self.sample_losses = np.zeros(N)
         self.ones = np.ones(N)                                      # sample_losses @ ones: their sum

@@ -66,9 +66,7 @@ class Session:
         self.targets_train = self._encode_targets(self.dataset.y_train)   # (n_train, K)
         self.targets_test = self._encode_targets(self.dataset.y_test)     # (n_test, K)
         X = self.dataset.X_train
-        # columns of [x, 1, y]: one take loads a batch's inputs (with the 1 its bias multiplies)
-        # and targets, neuron-major as the buffers hold them
-        self._train_columns = np.vstack([X.T, np.ones(len(X)), self.targets_train.T])
+        self._X_train_ones = np.column_stack([X, np.ones(len(X))])   # rows [x, 1]: the 1 is what b multiplies
 
         self.rng = np.random.default_rng(config.seed)
         net.initialise(config.network, self.rng)
@@ -83,8 +81,7 @@ class Session:
         self.grad_W, self.grad_b = net.views(self.grads)
         self._grad_Wb = net.stacked_views(self.grads)
         self._layer_slices = net.layer_slices()
-        self._grads_squared = np.zeros(net.n_params)   # summed per layer into the logged gradient norms
-        self._layer_starts = np.array(net.starts[:-1])
+        self._layer_grads = [self.grads[s] for s in self._layer_slices]   # W[l] and b[l] side by side
 
         n_train, B = len(self.dataset.X_train), config.batch_size
         self.batches_per_epoch = math.ceil(n_train / B)
@@ -293,7 +290,8 @@ class Session:
         batch = self._epochs[self.epoch][0][pos * B:(pos + 1) * B]
         self._buf, self._pass = self._buffers[len(batch)], self._passes[len(batch)]
         self._buf.batch = batch   # a view of the epoch's order, which never changes
-        self._train_columns.take(batch, 1, self._buf.rows_T)
+        self._X_train_ones.take(batch, 0, self._buf.x_ones)
+        self.targets_train.take(batch, 0, self._buf.targets)
         self._trace_iteration = self.iteration
 
     def _run_forward(self, layers: int | None = None) -> None:
@@ -353,8 +351,8 @@ class Session:
         row[1] = self._batch_loss
         # per layer, ‖(∂L/∂W[l], ∂L/∂b[l])‖² (W[l] and b[l] lie side by side); the root is
         # taken when the log is read
-        np.multiply(self.grads, self.grads, self._grads_squared)
-        np.add.reduceat(self._grads_squared, self._layer_starts, out=row[2:])
+        for l, g in enumerate(self._layer_grads):
+            row[2 + l] = g.dot(g)
         self.iteration += 1
         self.phase = None
         self.batch_pos += 1
@@ -375,14 +373,13 @@ class Session:
         """Draw the epoch's shuffle order; keep it with the RNG state for rewind."""
         order = self.rng.permutation(len(self.dataset.X_train))
         self._epochs[self.epoch] = (order, self.rng.bit_generator.state)
-        if self.epoch > 0:   # forget the epochs that no kept snapshot needs
-            oldest_epoch = self._ring.meta[self._ring.oldest_slot, 1]
-            while next(iter(self._epochs)) < oldest_epoch:   # keys rise in insertion order
-                del self._epochs[next(iter(self._epochs))]
 
     def _save_snapshot(self) -> None:
         self._ring.save(self.iteration, self.epoch, self.batch_pos, self.optimizer.step_count,
                         self.network.params, self.optimizer.flat_state)
+        oldest_epoch = self._ring.meta[self._ring.oldest_slot, 1]   # forget epochs no snapshot needs
+        while next(iter(self._epochs)) < oldest_epoch:   # keys rise in insertion order
+            del self._epochs[next(iter(self._epochs))]
 
     # ---- ordering and divergence -----------------------------------------------------
 
