@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sums import ones
 
 LEAKY_SLOPE = 0.01  # as torch.nn.LeakyReLU's default
 # 0-d arrays: NumPy converts a Python float on every call, a 0-d array it takes as is
@@ -95,7 +96,7 @@ class Softmax(Activation):
         z_T, out_T = z.T, out.T
         np.subtract(z_T, np.maximum.reduce(z_T, axis=0), out_T)
         np.exp(out_T, out_T)
-        np.divide(out_T, np.add.reduce(out_T, axis=0), out_T)
+        np.divide(out_T, ones(len(out_T)).dot(out_T), out_T)      # Σ_j as a product with ones: see sums.py
         return out
 
     def df(self, z, a, out):

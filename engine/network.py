@@ -120,7 +120,7 @@ class Passes:
     transposed: zᵀ = Wbᵀ [a, 1]ᵀ rather than z = [a, 1] Wb. The numbers are the same.
     """
 
-    def __init__(self, net: Network, buffers: "Buffers", loss: Loss | None = None,
+    def __init__(self, net: Network, buffers: Buffers, loss: Loss | None = None,
                  grad_Wb: list[np.ndarray] | None = None):
         """The forward pass; the backward one too when given the loss and where to write
         the gradient (views laid out like Network.Wb)."""

@@ -348,6 +348,42 @@ def test_a_huge_learning_rate_diverges_and_rewind_recovers():
     assert trained.train(iterations=1).stopped_by is None
 
 
+def poisoned(s: Session, bad_step: int) -> Session:
+    """The optimizer's `bad_step`-th step puts an inf into one parameter's step, every time."""
+    real = s.optimizer.step
+
+    def step(g, out):
+        real(g, out)
+        if s.optimizer.step_count == bad_step:
+            out[3] = np.inf
+        return out
+    s.optimizer.step = step
+    return s
+
+
+@pytest.mark.parametrize("bad_step", [3, 8, 13])   # between snapshots, at one, after the run's last
+def test_train_finds_an_inf_from_an_update_exactly_where_stepping_does(bad_step):
+    """train checks the parameters only at snapshots and when it stops; when that check
+    fails it replays from the snapshot before, so the report matches phase-by-phase stepping."""
+    stepped = poisoned(make(), bad_step)
+    while stepped.status == "ok":
+        for p in PHASES:
+            stepped.run_phase(p)
+            if stepped.status != "ok":
+                break
+    expected = {"iteration": bad_step - 1, "phase": "update", "layer": 0}
+    assert {k: stepped.divergence[k] for k in expected} == expected
+
+    trained = poisoned(make(), bad_step)
+    assert trained.snapshot_every == 8
+    result = trained.train(iterations=15)
+    assert (result.stopped_by, result.iterations_run) == ("diverged", bad_step - 1)
+    assert trained.divergence == stepped.divergence and trained.iteration == bad_step - 1
+    assert len(trained.history().iterations) == bad_step - 1     # no row logged past the last good one
+    trained.rewind(0)
+    assert trained.status == "ok" and np.isfinite(trained.network.params).all()
+
+
 def test_running_into_a_divergence_neither_raises_nor_warns():
     """Unnormalised inputs, a deep linear net and batch 1: the numbers grow ~1e100-fold an
     iteration until z overflows in the fifth forward. Every phase, evaluation and reading on
