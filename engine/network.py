@@ -128,7 +128,7 @@ class Passes:
         # Step 1, forward, layer l: z[l+1] = a[l] @ W[l] + b[l] = [a[l], 1] @ [[W[l]], [b[l]]],
         # a[l+1] = f(z[l+1])
         self.forward_layers: list[list[Call]] = [
-            [(net.Wb_T[l].dot, (b.a_ones_T[l], b.z_T[l + 1])), (f[l + 1].f, (b.z[l + 1], b.a[l + 1]))]
+            [(net.Wb_T[l].dot, (b.a_ones_T[l], b.z_T[l + 1])), *f[l + 1].f_calls(b.z[l + 1], b.a[l + 1])]
             for l in range(L)]
         self.forward = [call for layer in self.forward_layers for call in layer]
         if loss is None or grad_Wb is None:
@@ -138,13 +138,13 @@ class Passes:
         # Step 3, backward, at the output: delta[L] = dL/dŷ · f'(z[L]) (sigmoid + bce, softmax +
         # cross-entropy: dL/dz directly); and f'(z[l]) of every hidden layer, which the layers
         # below need, in one pass over their side-by-side buffers.
-        self.output_delta: list[Call] = [(f[1].df, (b.hidden_z, b.hidden_a, b.hidden_df))] if L > 1 else []
+        self.output_delta: list[Call] = f[1].df_calls(b.hidden_z, b.hidden_a, b.hidden_df) if L > 1 else []
         if loss.combined_with == f[L].name and loss.d_loss_d_output_is_d_z:
             self.output_delta.append((np.copyto, (b.delta[L], b.d_loss_d_output)))
         elif loss.combined_with == f[L].name:
             self.output_delta.append((loss.d_loss_d_z, (b.a[L], b.targets, b.delta[L])))
         else:
-            self.output_delta += [(f[L].df, (b.z[L], b.a[L], b.df[L])),
+            self.output_delta += [*f[L].df_calls(b.z[L], b.a[L], b.df[L]),
                                   (np.multiply, (b.d_loss_d_output, b.df[L], b.delta[L]))]
         # Backward through weight layer l, given delta[l+1]:
         # dL/dW[l] = a[l]ᵀ delta[l+1], dL/db[l] = Σ_samples delta[l+1] (both: [a[l], 1]ᵀ delta[l+1]),

@@ -411,7 +411,10 @@ class Session:
                 if self.status == "diverged":
                     return False
             self._finish_iteration()
-        raise RuntimeError(f"a NaN or inf seen at iteration {seen_at} did not reappear on replay")
+        # training is deterministic, so only a change made behind the session's back (its
+        # arrays written directly) can show a NaN that replaying does not
+        raise RuntimeError(f"a NaN or inf seen at iteration {seen_at} did not reappear on replay: "
+                           "were the session's arrays changed directly?")
 
     def _set_diverged(self, phase: str, layer: int | None, detail: str) -> None:
         self.status = "diverged"
