@@ -45,9 +45,16 @@ class Loss:
         return (self.sample_loss_calls(y_hat, z_out, y, sample_losses, scratch)
                 + self.d_loss_calls(y_hat, y, d_loss_d_output))
 
+    def exact_sample_losses(self, z_out: np.ndarray, y: np.ndarray, out: np.ndarray) -> bool:
+        """Where the calls' fast way gave a NaN or inf loss: the per-sample losses again, a
+        slower way that stays finite (True), or no such way (False)."""
+        return False
+
     def sample_losses(self, y_hat: np.ndarray, z_out: np.ndarray, y: np.ndarray,
                       out: np.ndarray) -> np.ndarray:
         run(self.sample_loss_calls(y_hat, z_out, y, out, np.empty(y.shape)))
+        if not all_finite(out):
+            self.exact_sample_losses(z_out, y, out)
         return out
 
     def d_loss_d_output(self, y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -113,13 +120,13 @@ class CrossEntropy(Loss):
     def sample_loss_calls(self, y_hat, z_out, y, out, scratch):   # ℓ_n = -Σ_k y_k log softmax(z)_k
         # Targets are one-hot, so ℓ_n = -log ŷ_n,c: exact while ŷ_c is a normal float.
         return [(np.multiply, (y, y_hat, scratch)), (scratch.dot, (ones(y.shape[1]), out)),
-                (np.log, (out, out)), (np.negative, (out, out)), (self._where_underflowed, (z_out, y, out))]
+                (np.log, (out, out)), (np.negative, (out, out))]
 
-    def _where_underflowed(self, z_out, y, out):
-        if not all_finite(out):   # ŷ_c underflowed (ℓ > ~708): log-sum-exp from z instead
-            shifted = z_out - np.maximum.reduce(z_out, axis=1, keepdims=True)
-            log_softmax = shifted - np.log(row_sums(np.exp(shifted)))[:, None]
-            np.negative(row_sums(y * log_softmax), out=out)
+    def exact_sample_losses(self, z_out, y, out):    # where ŷ_c underflowed (ℓ > ~708): log-sum-exp from z
+        shifted = z_out - np.maximum.reduce(z_out, axis=1, keepdims=True)
+        log_softmax = shifted - np.log(row_sums(np.exp(shifted)))[:, None]
+        np.negative(row_sums(y * log_softmax), out=out)
+        return True
 
     def d_loss_calls(self, y_hat, y, out):            # ∂L/∂z = (ŷ - y) / N
         return [(np.subtract, (y_hat, y, out)), (np.multiply, (out, scalar(1.0 / y.shape[0]), out))]

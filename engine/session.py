@@ -311,8 +311,11 @@ class Session:
 
     def _total_loss(self) -> None:
         """The batch's loss from its samples', and the regularization loss (and gradient)."""
-        buf = self._buf
+        buf, L = self._buf, self.network.n_layers
         self._batch_loss = float(buf.sample_losses.dot(buf.ones)) / buf.n_samples
+        if not math.isfinite(self._batch_loss) and self.loss_fn.exact_sample_losses(buf.z[L], buf.targets,
+                                                                                    buf.sample_losses):
+            self._batch_loss = float(buf.sample_losses.dot(buf.ones)) / buf.n_samples
         self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
                           if self.regularizer.active else 0.0)
 
