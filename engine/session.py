@@ -219,12 +219,12 @@ class Session:
             check_int("epochs", epochs, 1, 10**7)
         self._refuse_if_diverged()
         target_epoch = self.epoch + epochs if epochs is not None else None
-        first, run, checker, fired = self.iteration, 0, self._checker, None
+        first, done, checker, fired = self.iteration, 0, self._checker, None
         with np.errstate(all="ignore"):
-            while (run < iterations) if iterations is not None else (self.epoch < target_epoch):
+            while (done < iterations) if iterations is not None else (self.epoch < target_epoch):
                 if not self._train_one():
                     break
-                run += 1
+                done += 1
                 if checker is not None:
                     row = self._log.view()[-1]
                     fired = checker.check(self, float(row[1]), np.sqrt(row[2:]))
@@ -233,10 +233,10 @@ class Session:
             # the parameters are checked at every snapshot; check the ones since the last
             if self.status == "ok" and not all_finite(self.network.params):
                 self._locate_divergence()
-        run = self.iteration - first
+        done = self.iteration - first   # a divergence found by replay may have undone a few
         if self.status == "diverged":
-            return t.TrainResult(run, "diverged", {"kind": "nan", **self.divergence})
-        return t.TrainResult(run, None) if fired is None else t.TrainResult(run, "breakpoint", fired)
+            return t.TrainResult(done, "diverged", {"kind": "nan", **self.divergence})
+        return t.TrainResult(done, None) if fired is None else t.TrainResult(done, "breakpoint", fired)
 
     def set_breakpoints(self, conditions: dict | None) -> None:
         """Conditions that stop `train` (and so play); None clears them. NaN/inf always stops."""
