@@ -166,17 +166,19 @@ class Buffers:
     contiguous block that elementwise passes run through at full speed, its row of ones
     (what b multiplies) is one more row, and the hidden layers' blocks lie side by side, so
     f'(z) of them all is one pass. Rows of ones sit in z and f'(z) too, where they are
-    never read. The inputs and targets are the exception, held samples-first.
+    never read. The inputs are the exception, held samples-first.
     """
 
     def __init__(self, layers: list[int], n_samples: int):
         N, n_in, K = n_samples, layers[0], layers[-1]
         self.n_samples = N
         self.batch = np.zeros(N, dtype=np.int64)                  # sample indices (a read-only view)
-        # the batch's inputs [x, 1] and targets y, samples-first: gathering whole rows is the
-        # fast way to load a batch (a gather along the other axis copies one number at a time)
+        # the batch's inputs [x, 1], samples-first: gathering whole rows is the fast way to
+        # load them (a gather along the other axis copies one number at a time; for the few
+        # rows of targets that costs nothing, and they sit the way the outputs do)
         self.x_ones = np.ones((N, n_in + 1))
-        self.targets = np.zeros((N, K))
+        self.targets_T = np.zeros((K, N))
+        self.targets = self.targets_T.T
 
         # the hidden layers' [a, 1]ᵀ, z and f'(z), block after block
         starts = np.cumsum([0] + [n + 1 for n in layers[1:-1]]).tolist()

@@ -67,6 +67,7 @@ class Session:
         self.targets_test = self._encode_targets(self.dataset.y_test)     # (n_test, K)
         X = self.dataset.X_train
         self._X_train_ones = np.column_stack([X, np.ones(len(X))])   # rows [x, 1]: the 1 is what b multiplies
+        self._targets_train_T = np.ascontiguousarray(self.targets_train.T)   # (K, n_train), as Buffers hold them
 
         self.rng = np.random.default_rng(config.seed)
         net.initialise(config.network, self.rng)
@@ -291,7 +292,7 @@ class Session:
         self._buf, self._pass = self._buffers[len(batch)], self._passes[len(batch)]
         self._buf.batch = batch   # a view of the epoch's order, which never changes
         self._X_train_ones.take(batch, 0, self._buf.x_ones)
-        self.targets_train.take(batch, 0, self._buf.targets)
+        self._targets_train_T.take(batch, 1, self._buf.targets_T)
         self._trace_iteration = self.iteration
 
     def _run_forward(self, layers: int | None = None) -> None:
