@@ -24,7 +24,6 @@ class Loss:
     # An output activation whose derivative this loss folds in: then delta[L] = ∂loss/∂z is
     # computed directly, exactly, even where f′(z) underflows (a saturated sigmoid).
     combined_with: str | None = None
-    d_loss_d_output_is_d_z = False    # then delta[L] is a copy of d_loss_d_output
 
     def sample_loss_calls(self, y_hat: np.ndarray, z_out: np.ndarray, y: np.ndarray,
                           out: np.ndarray, scratch: np.ndarray) -> list[Call]:
@@ -35,8 +34,10 @@ class Loss:
         """(N, K) ∂loss/∂ŷ into `out`; for cross-entropy after softmax, ∂loss/∂z (see CrossEntropy)."""
         raise NotImplementedError
 
-    def d_loss_d_z(self, y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """(N, K) ∂loss/∂z with the combined activation's derivative folded in."""
+    def d_loss_d_z_calls(self, y_hat: np.ndarray, y: np.ndarray, d_loss_d_output: np.ndarray,
+                         out: np.ndarray) -> list[Call]:
+        """(N, K) ∂loss/∂z into `out`, the combined activation's derivative folded in; after
+        d_loss_calls has written d_loss_d_output (only for a loss with combined_with)."""
         raise NotImplementedError
 
     def calls(self, y_hat: np.ndarray, z_out: np.ndarray, y: np.ndarray, sample_losses: np.ndarray,
@@ -102,9 +103,8 @@ class BCE(Loss):
         np.divide(out, denominator, out)
         np.multiply(out, scalar(1.0 / y.size), out)
 
-    def d_loss_d_z(self, y_hat, y, out):              # ∂L/∂z = (ŷ - y) / (N K)
-        np.subtract(y_hat, y, out)
-        return np.multiply(out, scalar(1.0 / y.size), out)
+    def d_loss_d_z_calls(self, y_hat, y, d_loss_d_output, out):    # ∂L/∂z = (ŷ - y) / (N K)
+        return [(np.subtract, (y_hat, y, out)), (np.multiply, (out, scalar(1.0 / y.size), out))]
 
 
 class CrossEntropy(Loss):
@@ -115,7 +115,6 @@ class CrossEntropy(Loss):
     """
 
     name, combined_with = "cross_entropy", "softmax"
-    d_loss_d_output_is_d_z = True
 
     def sample_loss_calls(self, y_hat, z_out, y, out, scratch):   # ℓ_n = -Σ_k y_k log softmax(z)_k
         # Targets are one-hot, so ℓ_n = -log ŷ_n,c: exact while ŷ_c is a normal float.
@@ -131,8 +130,8 @@ class CrossEntropy(Loss):
     def d_loss_calls(self, y_hat, y, out):            # ∂L/∂z = (ŷ - y) / N
         return [(np.subtract, (y_hat, y, out)), (np.multiply, (out, scalar(1.0 / y.shape[0]), out))]
 
-    def d_loss_d_z(self, y_hat, y, out):
-        return self.d_loss_d_output(y_hat, y, out)
+    def d_loss_d_z_calls(self, y_hat, y, d_loss_d_output, out):
+        return [(np.copyto, (out, d_loss_d_output))]    # d_loss_d_output already is ∂L/∂z
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), CrossEntropy())}

@@ -139,10 +139,8 @@ class Passes:
         # cross-entropy: dL/dz directly); and f'(z[l]) of every hidden layer, which the layers
         # below need, in one pass over their side-by-side buffers.
         self.output_delta: list[Call] = f[1].df_calls(b.hidden_z, b.hidden_a, b.hidden_df) if L > 1 else []
-        if loss.combined_with == f[L].name and loss.d_loss_d_output_is_d_z:
-            self.output_delta.append((np.copyto, (b.delta[L], b.d_loss_d_output)))
-        elif loss.combined_with == f[L].name:
-            self.output_delta.append((loss.d_loss_d_z, (b.a[L], b.targets, b.delta[L])))
+        if loss.combined_with == f[L].name:
+            self.output_delta += loss.d_loss_d_z_calls(b.a[L], b.targets, b.d_loss_d_output, b.delta[L])
         else:
             self.output_delta += [*f[L].df_calls(b.z[L], b.a[L], b.df[L]),
                                   (np.multiply, (b.d_loss_d_output, b.df[L], b.delta[L]))]
@@ -197,7 +195,6 @@ class Buffers:
         self.a, self.z, self.df, self.delta = map(samples_first, (self.a_T, self.z_T, self.df_T, self.delta_T))
         self.d_loss_d_output = np.zeros((K, N)).T
         self.sample_losses = np.zeros(N)
-        self.ones = np.ones(N)                                      # sample_losses @ ones: their sum
         self.loss_scratch = np.zeros((K, N)).T
 
 

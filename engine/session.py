@@ -28,7 +28,7 @@ from .losses import LOSSES
 from .network import Buffers, Network, Passes, only_numbers
 from .optimizers import Adam, make_optimizer
 from .regularization import Regularizer
-from .sums import all_finite
+from .sums import all_finite, ones
 
 PHASES = ("forward", "loss", "backward", "update")
 NEXT_PHASE = {None: "forward", "forward": "loss", "loss": "backward", "backward": "update"}
@@ -313,10 +313,10 @@ class Session:
     def _total_loss(self) -> None:
         """The batch's loss from its samples', and the regularization loss (and gradient)."""
         buf, L = self._buf, self.network.n_layers
-        self._batch_loss = float(buf.sample_losses.dot(buf.ones)) / buf.n_samples
-        if not math.isfinite(self._batch_loss) and self.loss_fn.exact_sample_losses(buf.z[L], buf.targets,
-                                                                                    buf.sample_losses):
-            self._batch_loss = float(buf.sample_losses.dot(buf.ones)) / buf.n_samples
+        losses, sum_them = buf.sample_losses, ones(buf.n_samples)
+        self._batch_loss = float(losses.dot(sum_them)) / buf.n_samples
+        if not math.isfinite(self._batch_loss) and self.loss_fn.exact_sample_losses(buf.z[L], buf.targets, losses):
+            self._batch_loss = float(losses.dot(sum_them)) / buf.n_samples
         self._reg_loss = (self.regularizer.gradient(self.network.params, self.reg_grads)
                           if self.regularizer.active else 0.0)
 

@@ -1,12 +1,33 @@
 """What several engine test modules share: a session from a base config with overrides,
-and bit-for-bit equality through nested results."""
+bit-for-bit equality through nested results, and random network shapes for property tests."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from hypothesis import strategies as st
 
 from engine import Config, Limits, Session
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+# every (output activation, loss) pairing the config allows
+OUTPUTS = (("sigmoid", "mse"), ("tanh", "mse"), ("linear", "mse"), ("relu", "mse"),
+           ("leaky_relu", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"))
+
+
+@st.composite
+def network_shapes(draw, max_classes: int) -> tuple[list[int], str, str, str]:
+    """(layers, hidden, output, loss): 1–6 weight layers of 1–8 neurons, the output layer
+    fitted to the loss (2..max_classes for softmax; 1, or one per class, for bce)."""
+    n_weight_layers = draw(st.integers(1, 6))
+    layers = draw(st.lists(st.integers(1, 8), min_size=n_weight_layers + 1, max_size=n_weight_layers + 1))
+    hidden = draw(st.sampled_from(HIDDEN))
+    output, loss = draw(st.sampled_from(OUTPUTS))
+    if loss == "cross_entropy":
+        layers[-1] = draw(st.integers(2, max_classes))
+    elif loss == "bce":
+        layers[-1] = draw(st.sampled_from([1, 2]))
+    return layers, hidden, output, loss
 
 
 def session_from(base: dict, overrides: dict, limits: Limits = Limits()) -> Session:

@@ -16,16 +16,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from engine_helpers import HIDDEN, OUTPUTS, network_shapes
 from engine import Config, Session
 from engine.activations import Activation
 from engine.losses import Loss
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-# every (output activation, loss) pairing the config allows
-OUTPUTS = (
-    ("sigmoid", "mse"), ("tanh", "mse"), ("linear", "mse"), ("relu", "mse"),
-    ("leaky_relu", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"),
-)
 REGULARIZATION = (("none", 0.0), ("l1", 0.05), ("l2", 0.05))
 H = 1e-5           # step of the reference's central difference
 KINK_MARGIN = 1e-3  # relu / leaky_relu pre-activations (and L1's weights) stay this far from 0
@@ -314,14 +309,7 @@ class _Scaled(Loss):
 
 @st.composite
 def networks(draw):
-    n_weight_layers = draw(st.integers(1, 6))
-    layers = draw(st.lists(st.integers(1, 8), min_size=n_weight_layers + 1, max_size=n_weight_layers + 1))
-    hidden = draw(st.sampled_from(HIDDEN))
-    output, loss = draw(st.sampled_from(OUTPUTS))
-    if loss == "cross_entropy":
-        layers[-1] = draw(st.integers(2, 4))
-    elif loss == "bce":
-        layers[-1] = draw(st.sampled_from([1, 2]))
+    layers, hidden, output, loss = draw(network_shapes(max_classes=4))
     n = draw(st.integers(max(2, layers[-1]), 10))
     batch_size = draw(st.integers(1, n))
     reg = draw(st.sampled_from(REGULARIZATION))

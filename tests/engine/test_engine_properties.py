@@ -10,24 +10,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from engine_helpers import network_shapes
 from engine import PHASES, Config, Session
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-OUTPUTS = (("sigmoid", "mse"), ("tanh", "mse"), ("linear", "mse"), ("relu", "mse"),
-           ("leaky_relu", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"))
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
 @st.composite
 def configs(draw):
-    n_weight_layers = draw(st.integers(1, 6))
-    layers = draw(st.lists(st.integers(1, 8), min_size=n_weight_layers + 1, max_size=n_weight_layers + 1))
-    hidden = draw(st.sampled_from(HIDDEN))
-    output, loss = draw(st.sampled_from(OUTPUTS))
-    if loss == "cross_entropy":
-        layers[-1] = draw(st.integers(2, 5))
-    elif loss == "bce":
-        layers[-1] = draw(st.sampled_from([1, 2]))       # binary: one output, or one per class
+    layers, hidden, output, loss = draw(network_shapes(max_classes=5))
     K = layers[-1]
     n = draw(st.integers(max(2, K), 16))
     batch_size = draw(st.integers(1, n))

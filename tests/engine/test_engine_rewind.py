@@ -348,6 +348,31 @@ def test_a_huge_learning_rate_diverges_and_rewind_recovers():
     assert trained.train(iterations=1).stopped_by is None
 
 
+def test_cross_entropy_stays_exact_where_the_true_class_probability_underflows():
+    """z = [0, 1000] for both rows: row 0 (class 0) has ŷ_0 = e^-1000 = 0, so -log ŷ_0 is inf;
+    log-sum-exp from z gives its true loss, 1000 + log(1 + e^-1000) = 1000. Row 1's is 0."""
+    s = explicit([1, 2], [[[0.0, 1000.0]]], [[0.0, 0.0]], [[1.0], [1.0]], [0, 1],
+                 loss="cross_entropy", output="softmax", batch_size=2)
+    assert s.metrics().train_loss == 500.0
+    s.forward()
+    result = s.loss()
+    assert result.loss == 500.0 and result.sample_losses[np.argsort(s.trace().forward.batch)].tolist() == [1000.0, 0.0]
+    assert s.status == "ok"
+    t = explicit([1, 2], [[[0.0, 1000.0]]], [[0.0, 0.0]], [[1.0], [1.0]], [0, 1],
+                 loss="cross_entropy", output="softmax", batch_size=2)
+    assert t.train(iterations=1).stopped_by is None and t.history().batch_loss.tolist() == [500.0]
+
+
+def test_a_nan_written_into_the_arrays_directly_is_reported_not_hidden():
+    """Training is deterministic, so replay finds every NaN training makes; one written into
+    the parameters behind the session's back is not reproduced, and train says so."""
+    s = make()
+    s.train(iterations=3)
+    s.network.W[0][0, 0] = np.nan
+    with pytest.raises(RuntimeError, match="changed directly"):
+        s.train(iterations=3)
+
+
 def poisoned(s: Session, bad_step: int) -> Session:
     """The optimizer's `bad_step`-th step puts an inf into one parameter's step, every time."""
     real = s.optimizer.step
